@@ -1,0 +1,18 @@
+"""django-q2 tasks of the alert channels. Each takes ids and is safe to run twice."""
+
+from django.utils import timezone
+
+from costsite.notify import delivery
+
+
+def deliver(delivery_id: int) -> str:
+    done = delivery.attempt(delivery_id)
+    return done.status if done else "not due or already claimed"
+
+
+def retry_due_deliveries() -> int:
+    """Scheduled every minute: attempt retries that are due and recover abandoned attempts."""
+    ids = delivery.due_delivery_ids(timezone.now())
+    for delivery_id in ids:
+        delivery.enqueue(delivery_id)
+    return len(ids)

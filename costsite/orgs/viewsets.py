@@ -1,0 +1,108 @@
+"""The org-scoped base of every `/api/v1/orgs/<org>/...` endpoint.
+
+It owns organization resolution, role checks, the queryset filter and the organization of new
+rows. Subclasses say which model, serializer and roles; they refine the queryset through
+`refine_queryset`, which can narrow it but never widen it past the organization in the URL.
+"""
+
+from functools import cached_property
+
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.relations import ManyRelatedField, RelatedField
+
+from costsite.accounts.models import User
+from costsite.orgs.access import OrgAccess, api_access
+from costsite.orgs.roles import MANAGERS, READERS
+from costsite.orgs.tokens import TokenAuth
+
+
+class OrgRolePermission(permissions.BasePermission):
+    """404 outside the caller's organizations, 403 for read tokens on writes or too low a role."""
+
+    def has_permission(self, request, view):
+        access: OrgAccess = view.access
+        read_only_token = access.token is not None and access.token.scope != "write"
+        if read_only_token and request.method not in permissions.SAFE_METHODS:
+            self.message = access.denial_reason()
+            return False
+        if access.role not in view.roles_for_action():
+            self.message = access.denial_reason()
+            return False
+        return True
+
+
+class SessionOnly(permissions.BasePermission):
+    message = "API tokens cannot manage API tokens; sign in to the web portal instead."
+
+    def has_permission(self, request, view):
+        return not isinstance(request.auth, TokenAuth)
+
+
+class OrgScopedViewSet(viewsets.GenericViewSet):
+    permission_classes = [permissions.IsAuthenticated, OrgRolePermission]
+    read_roles = READERS
+    write_roles = MANAGERS
+    # Per-action overrides, e.g. {"test": MANAGERS}.
+    action_roles: dict = {}
+    lookup_value_regex = r"[0-9]+"
+
+    @cached_property
+    def access(self) -> OrgAccess:
+        return api_access(self.request, self.kwargs["org_slug"])
+
+    @property
+    def org(self):
+        return self.access.organization
+
+    def roles_for_action(self):
+        if self.action in self.action_roles:
+            return self.action_roles[self.action]
+        if self.request.method in permissions.SAFE_METHODS:
+            return self.read_roles
+        return self.write_roles
+
+    def refine_queryset(self, queryset):
+        """Override to add select_related, annotations or narrower filters."""
+        return queryset
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset.none()
+        return self.refine_queryset(self.queryset.all()).for_org(self.org)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False) and "org_slug" in self.kwargs:
+            context["org"] = self.org
+            context["access"] = self.access
+        return context
+
+    def perform_create(self, serializer):
+        serializer.save(organization=self.org)
+
+
+class OrgMemberField(serializers.PrimaryKeyRelatedField):
+    """A user id that must belong to the organization in the URL."""
+
+    def get_queryset(self):
+        org = self.context.get("org")
+        if org is None:
+            return User.objects.none()
+        return User.objects.filter(memberships__organization=org)
+
+
+class OrgScopedSerializer(serializers.ModelSerializer):
+    """Restricts every related field whose model is tenant-owned to the URL's organization, so
+    an id from another organization is a 400 ("object does not exist"), never a cross-link."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        org = self.context.get("org")
+        for field in fields.values():
+            relation = field.child_relation if isinstance(field, ManyRelatedField) else field
+            if not isinstance(relation, RelatedField) or relation.read_only:
+                continue
+            queryset = relation.queryset
+            if queryset is not None and hasattr(queryset, "for_org"):
+                relation.queryset = queryset.for_org(org) if org else queryset.none()
+        return fields

@@ -1,0 +1,14 @@
+"""Every recurring django-q2 schedule, in one place. `manage.py setup_schedules` applies them.
+
+Each entry: name -> (task path, schedule type, minutes for MINUTES schedules).
+"""
+
+from django_q.models import Schedule
+
+SCHEDULES = {
+    "notify: retry due deliveries": (
+        "costsite.notify.tasks.retry_due_deliveries",
+        Schedule.MINUTES,
+        1,
+    ),
+}
