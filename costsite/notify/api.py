@@ -89,12 +89,12 @@ class DeliverySerializer(serializers.ModelSerializer):
     destroy=extend_schema(responses={204: None, **READ_ERRORS}),
 )
 class ChannelViewSet(
+    OrgScopedViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    OrgScopedViewSet,
 ):
     """Alert channels (email, signed webhook, Slack-compatible webhook). Owners and admins
     write; everyone in the organization reads."""

@@ -152,11 +152,11 @@ class MembershipSerializer(serializers.ModelSerializer):
     ),
 )
 class MembershipViewSet(
+    OrgScopedViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    OrgScopedViewSet,
 ):
     queryset = Membership.objects.all()
     serializer_class = MembershipSerializer
@@ -237,11 +237,11 @@ def invitation_link(request, secret: str) -> str:
     ),
 )
 class InvitationViewSet(
+    OrgScopedViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    OrgScopedViewSet,
 ):
     queryset = Invitation.objects.all()
     serializer_class = InvitationSerializer
@@ -290,12 +290,12 @@ class TeamSerializer(OrgScopedSerializer):
     destroy=extend_schema(responses={204: None, **READ_ERRORS}),
 )
 class TeamViewSet(
+    OrgScopedViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    OrgScopedViewSet,
 ):
     queryset = Team.objects.all()
     serializer_class = TeamSerializer
@@ -366,11 +366,11 @@ class ApiTokenSerializer(serializers.ModelSerializer):
     ),
 )
 class ApiTokenViewSet(
+    OrgScopedViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    OrgScopedViewSet,
 ):
     queryset = ApiToken.objects.all()
     serializer_class = ApiTokenSerializer

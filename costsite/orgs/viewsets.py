@@ -39,6 +39,8 @@ class SessionOnly(permissions.BasePermission):
 
 
 class OrgScopedViewSet(viewsets.GenericViewSet):
+    """List it first among a subclass's bases, before DRF's mixins."""
+
     permission_classes = [permissions.IsAuthenticated, OrgRolePermission]
     read_roles = READERS
     write_roles = MANAGERS
@@ -93,7 +95,12 @@ class OrgMemberField(serializers.PrimaryKeyRelatedField):
 
 class OrgScopedSerializer(serializers.ModelSerializer):
     """Restricts every related field whose model is tenant-owned to the URL's organization, so
-    an id from another organization is a 400 ("object does not exist"), never a cross-link."""
+    an id from another organization is a 400 ("object does not exist"), never a cross-link.
+    New rows always get the URL's organization, whatever the viewset does."""
+
+    def create(self, validated_data):
+        validated_data["organization"] = self.context["org"]
+        return super().create(validated_data)
 
     def get_fields(self):
         fields = super().get_fields()

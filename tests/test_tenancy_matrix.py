@@ -1,0 +1,170 @@
+"""Every org-scoped page and endpoint against every kind of caller (DESIGN.md §3, §8).
+
+API: owner/admin/finance/member/viewer sessions, an outsider, anonymous, write and read tokens,
+a viewer's write token, revoked and expired tokens, another organization's token; and foreign
+ids under one's own slug. Pages: the same people by session.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from costsite.orgs.roles import Role
+from costsite.orgs.tokens import issue_token
+from tests.conftest import api_client
+from tests.tenancy import API_CASES, PAGE_CASES
+
+ROLES = [Role.OWNER, Role.ADMIN, Role.FINANCE, Role.MEMBER, Role.VIEWER]
+API_ACTORS = [
+    *ROLES,
+    "outsider",
+    "anonymous",
+    "owner_write_token",
+    "owner_read_token",
+    "viewer_write_token",
+    "revoked_token",
+    "expired_token",
+    "other_org_token",
+]
+PAGE_ACTORS = [*ROLES, "outsider", "anonymous"]
+
+
+def org_scoped_url_names():
+    """URL names of every route with <org_slug> in it, from the live URL configuration."""
+
+    def walk(patterns, prefix="", namespace=None):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                ns = pattern.namespace
+                inner = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+                yield from walk(pattern.url_patterns, route, inner)
+            elif isinstance(pattern, URLPattern) and "org_slug" in route:
+                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+    return set(walk(get_resolver().url_patterns))
+
+
+def test_every_org_scoped_url_is_in_the_matrix():
+    covered = {case.url_name for case in API_CASES + PAGE_CASES}
+    missing = org_scoped_url_names() - covered
+    assert not missing, f"add tenancy cases for: {sorted(missing)}"
+
+
+def make_actor(actor, org_a, org_b, member):
+    """(user whose session is used or None, token text or None, effective role or None)."""
+    from costsite.orgs.models import Membership
+
+    owner = Membership.objects.for_org(org_a).get(role=Role.OWNER).user
+    if actor in ROLES:
+        user = owner if actor == Role.OWNER else member(org_a, actor)
+        return user, None, actor
+    if actor == "outsider":
+        return Membership.objects.for_org(org_b).get(role=Role.OWNER).user, None, None
+    if actor == "anonymous":
+        return None, None, None
+    if actor == "owner_write_token":
+        return owner, issue_token(org_a, owner, "w", "write")[1], Role.OWNER
+    if actor == "owner_read_token":
+        return owner, issue_token(org_a, owner, "r", "read")[1], Role.VIEWER
+    if actor == "viewer_write_token":
+        viewer = member(org_a, Role.VIEWER)
+        return viewer, issue_token(org_a, viewer, "w", "write")[1], Role.VIEWER
+    if actor == "revoked_token":
+        token, text = issue_token(org_a, owner, "x", "write")
+        token.revoked_at = token.created_at
+        token.save()
+        return owner, text, None
+    if actor == "expired_token":
+        token, text = issue_token(org_a, owner, "x", "write", expires_at=owner.date_joined)
+        return owner, text, None
+    if actor == "other_org_token":
+        other = Membership.objects.for_org(org_b).get(role=Role.OWNER).user
+        return other, issue_token(org_b, other, "w", "write")[1], None
+    raise AssertionError(actor)
+
+
+def expected_api_status(case, actor, role):
+    if actor in ("anonymous", "revoked_token", "expired_token"):
+        return 401
+    if actor in ("outsider", "other_org_token"):
+        return 404
+    is_token = actor.endswith("_token")
+    if is_token and case.session_only:
+        return 403
+    if actor == "owner_read_token" and case.method not in ("get", "head"):
+        return 403
+    return case.ok if role in case.allowed else 403
+
+
+def call(client, case, url):
+    return getattr(client, case.method)(url, case.body, format="json")
+
+
+@pytest.mark.parametrize("actor", API_ACTORS)
+@pytest.mark.parametrize("case", API_CASES, ids=lambda c: c.id)
+def test_api_matrix(case, actor, org_a, org_b, member):
+    user, token, role = make_actor(actor, org_a, org_b, member)
+    obj = case.obj(org_a, user) if case.obj else None
+    client = api_client(user=None if token else user, token=token)
+    response = call(client, case, case.url(org_a.slug, obj.pk if obj else None))
+    assert response.status_code == expected_api_status(case, actor, role), response.content
+
+
+@pytest.mark.parametrize("case", [c for c in API_CASES if c.obj], ids=lambda c: c.id)
+def test_api_foreign_id_under_own_slug_is_404(case, org_a, org_b, alice):
+    foreign = case.obj(org_b, None)
+    response = call(api_client(user=alice), case, case.url(org_a.slug, foreign.pk))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("case", [c for c in API_CASES if c.method == "get"], ids=lambda c: c.id)
+def test_api_unknown_slug_is_404_like_a_foreign_one(case, org_a, alice):
+    obj = case.obj(org_a, alice) if case.obj else None
+    response = api_client(user=alice).get(case.url("no-such-org", obj.pk if obj else None))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("actor", PAGE_ACTORS)
+@pytest.mark.parametrize("case", PAGE_CASES, ids=lambda c: c.id)
+def test_page_matrix(case, actor, org_a, org_b, member, client):
+    user, _, role = make_actor(actor, org_a, org_b, member)
+    obj = case.obj(org_a, user) if case.obj else None
+    if user is not None:
+        client.force_login(user)
+    url = case.url(org_a.slug, obj.pk if obj else None)
+    response = getattr(client, case.method)(url, case.body or {})
+    if actor == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    elif actor == "outsider":
+        assert response.status_code == 404
+    else:
+        assert response.status_code == (case.ok if role in case.allowed else 403)
+
+
+@pytest.mark.parametrize("case", [c for c in PAGE_CASES if c.obj], ids=lambda c: c.id)
+def test_page_foreign_id_under_own_slug_is_404(case, org_a, org_b, alice, client):
+    foreign = case.obj(org_b, None)
+    client.force_login(alice)
+    response = getattr(client, case.method)(case.url(org_a.slug, foreign.pk), case.body or {})
+    assert response.status_code == 404
+
+
+def test_org_list_shows_only_the_callers_organizations(org_a, org_b, alice, charlie):
+    slugs = [o["slug"] for o in api_client(user=alice).get("/api/v1/orgs/").json()["results"]]
+    assert slugs == ["org-a"]
+    token = issue_token(org_b, charlie, "t", "read")[1]
+    slugs = [o["slug"] for o in api_client(token=token).get("/api/v1/orgs/").json()["results"]]
+    assert slugs == ["org-b"]
+
+
+def test_org_list_needs_credentials(db):
+    assert api_client().get("/api/v1/orgs/").status_code == 401
+
+
+def test_creating_an_organization_needs_a_session(org_a, alice, alice_write_token):
+    body = {"name": "Second org"}
+    assert api_client(token=alice_write_token).post("/api/v1/orgs/", body).status_code == 403
+    response = api_client(user=alice).post("/api/v1/orgs/", body)
+    assert response.status_code == 201
+    assert response.json()["role"] == "owner"
