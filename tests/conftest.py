@@ -16,6 +16,7 @@ from costsite.accounts.models import User
 from costsite.orgs.membership import create_organization
 from costsite.orgs.models import Membership
 from costsite.orgs.roles import Role
+from costsite.orgs.throttling import CallerRateThrottle
 from costsite.orgs.tokens import issue_token, revoke
 
 
@@ -28,10 +29,8 @@ def _test_settings(settings, monkeypatch):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.COSTSITE_WEBHOOK_ALLOW_PRIVATE = False
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"caller": "100000/min"},
-    }
+    # DRF reads throttle rates once at import; tests/test_operations.py checks throttling.
+    monkeypatch.setattr(CallerRateThrottle, "THROTTLE_RATES", {"caller": "100000/min"})
     # Tasks run inline (DESIGN.md §5); tests/test_qcluster.py runs a real cluster.
     monkeypatch.setattr(Conf, "SYNC", True)
 

@@ -100,11 +100,20 @@ class OrgScopedAdminMixin:
             fields.append(self.org_field)
         return fields
 
+    def _org_is_implied(self, request, obj) -> bool:
+        return obj is None and not request.user.is_superuser and len(_allowed_org_ids(request)) == 1
+
     def get_exclude(self, request, obj=None):
         exclude = list(super().get_exclude(request, obj) or [])
-        if obj is None and not request.user.is_superuser and len(_allowed_org_ids(request)) == 1:
+        if self._org_is_implied(request, obj):
             exclude.append(self.org_field)
         return exclude
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if self._org_is_implied(request, obj) and self.org_field in fields:
+            fields.remove(self.org_field)
+        return fields
 
     def get_form(self, request, obj=None, **kwargs):
         form_class = super().get_form(request, obj, **kwargs)
