@@ -1,4 +1,5 @@
-"""A real `manage.py qcluster` process (ORM broker) picks up a task and completes it."""
+"""A real `manage.py qcluster` process picks up a task and completes it, with the ORM broker
+(the default) and with Redis (when REDIS_URL is set)."""
 
 import os
 import signal
@@ -8,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.db import connection
 from django_q.conf import Conf
 
@@ -27,9 +29,13 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_qcluster_delivers_a_webhook(org_a, monkeypatch, settings):
+@pytest.mark.parametrize("broker", ["orm", "redis"])
+def test_qcluster_delivers_a_webhook(broker, org_a, monkeypatch, settings):
     monkeypatch.setattr(Conf, "SYNC", False)  # enqueue for the real cluster, not inline
     settings.COSTSITE_WEBHOOK_ALLOW_PRIVATE = True
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "Q_SYNC"}}
@@ -39,6 +45,12 @@ def test_qcluster_delivers_a_webhook(org_a, monkeypatch, settings):
         "Q_WORKERS": "1",
         "COSTSITE_WEBHOOK_ALLOW_PRIVATE": "1",
     }
+    if broker == "redis":
+        redis.from_url(REDIS_TEST_URL).flushdb()
+        env["REDIS_URL"] = REDIS_TEST_URL
+        # This process enqueues through the same broker the cluster reads.
+        monkeypatch.setattr(Conf, "ORM", None)
+        monkeypatch.setattr(Conf, "REDIS", REDIS_TEST_URL)
     receiver = Receiver()
     cluster = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
@@ -63,7 +75,7 @@ def test_qcluster_delivers_a_webhook(org_a, monkeypatch, settings):
     finally:
         os.killpg(cluster.pid, signal.SIGTERM)
         try:
-            cluster.wait(timeout=20)
+            cluster.wait(timeout=5)
         except subprocess.TimeoutExpired:
             os.killpg(cluster.pid, signal.SIGKILL)
         receiver.close()

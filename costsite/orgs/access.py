@@ -21,9 +21,6 @@ class OrgAccess:
     role: str
     token: ApiToken | None = None
 
-    def can(self, roles) -> bool:
-        return self.role in roles
-
     def denial_reason(self) -> str:
         if self.token is not None and self.token.scope == "read":
             return "This API token has read scope; a write token is needed."

@@ -82,8 +82,10 @@ class OrgScopedAdminMixin:
             kwargs["queryset"] = User.objects.filter(
                 memberships__organization_id__in=org_ids
             ).distinct()
-        elif hasattr(model._default_manager.get_queryset(), "for_orgs"):
-            kwargs["queryset"] = model._default_manager.filter(organization_id__in=org_ids)
+        else:
+            queryset = model._default_manager.get_queryset()
+            if hasattr(queryset, "for_orgs"):
+                kwargs["queryset"] = queryset.for_orgs(org_ids)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         self._limit_choices(db_field, request, kwargs)

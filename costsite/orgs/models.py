@@ -140,14 +140,6 @@ class Invitation(models.Model):
         return f"Invitation of {self.email} to {self.organization}"
 
     @property
-    def is_pending(self):
-        return (
-            self.accepted_at is None
-            and self.revoked_at is None
-            and self.expires_at > timezone.now()
-        )
-
-    @property
     def status(self):
         if self.accepted_at:
             return "accepted"
