@@ -2,7 +2,7 @@
 
 import logging
 
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django_q.brokers import get_broker
@@ -11,6 +11,7 @@ logger = logging.getLogger(__name__)
 
 
 @never_cache
+@transaction.non_atomic_requests
 def healthz(request):
     """The process answers. Touches no database, so a DB outage does not restart web workers."""
     return HttpResponse("ok", content_type="text/plain")
@@ -29,6 +30,7 @@ def check_queue() -> str:
 
 
 @never_cache
+@transaction.non_atomic_requests
 def readyz(request):
     """Ready to serve: the database answers and the task queue's broker is reachable."""
     checks, ready = {}, True

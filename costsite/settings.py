@@ -91,6 +91,9 @@ DATABASES = {
     )
 }
 
+# Each request is one transaction: a view that fails part-way writes nothing.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so tests can share the test database with a real qcluster process.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}

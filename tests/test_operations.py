@@ -49,6 +49,18 @@ def test_readyz_is_503_when_the_queue_is_unreachable(client, db):
     assert response.json()["checks"]["queue"] == "error: ConnectionError"
 
 
+def test_readyz_is_503_when_the_database_is_unreachable(client, db):
+    from django.db import OperationalError
+
+    with mock.patch("costsite.health.check_database", side_effect=OperationalError("down")):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "ready": False,
+        "checks": {"database": "error: OperationalError", "queue": "ORM default"},
+    }
+
+
 def test_schema_and_docs_are_served(client, db):
     schema = client.get("/api/schema/?format=json")
     assert schema.status_code == 200

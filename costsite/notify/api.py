@@ -10,6 +10,7 @@ from costsite.notify import channels, delivery
 from costsite.notify.models import Channel, Delivery
 from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS
 from costsite.orgs.exceptions import Conflict
+from costsite.orgs.roles import MANAGERS
 from costsite.orgs.viewsets import OrgScopedSerializer, OrgScopedViewSet
 
 
@@ -45,6 +46,13 @@ class ChannelSerializer(OrgScopedSerializer):
             "last_error_at",
             "failing_since",
         ]
+
+    def to_representation(self, channel):
+        data = super().to_representation(channel)
+        access = self.context.get("access")
+        if access is None or access.role not in MANAGERS:
+            data["target"] = channel.masked_target
+        return data
 
     def get_secret(self, channel) -> str | None:
         return channel.secret if self.context.get("show_secret") and channel.secret else None

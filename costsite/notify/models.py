@@ -1,5 +1,7 @@
 """Alert channels of an organization and the log of every delivery to them."""
 
+from urllib.parse import urlsplit
+
 from django.db import models
 from django.utils import timezone
 
@@ -44,6 +46,15 @@ class Channel(models.Model):
     @property
     def emails(self) -> list[str]:
         return [e.strip() for e in self.target.split(",") if e.strip()]
+
+    @property
+    def masked_target(self) -> str:
+        """The target as shown to people who may not edit the channel: webhook URLs are
+        credentials (anyone holding a Slack URL can post), so only scheme and host are shown."""
+        if self.kind == ChannelKind.EMAIL:
+            return self.target
+        parts = urlsplit(self.target)
+        return f"{parts.scheme}://{parts.hostname}/…"
 
     @property
     def status(self) -> str:

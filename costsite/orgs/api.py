@@ -199,13 +199,29 @@ class InvitationSerializer(serializers.ModelSerializer):
         help_text="The single-use link; present only in the response that creates it."
     )
 
+    email_error = serializers.SerializerMethodField(
+        help_text="Why the invitation email could not be sent (create response only)."
+    )
+
     class Meta:
         model = Invitation
-        fields = ["id", "email", "role", "status", "created_at", "expires_at", "link"]
-        read_only_fields = ["id", "status", "created_at", "expires_at", "link"]
+        fields = [
+            "id",
+            "email",
+            "role",
+            "status",
+            "created_at",
+            "expires_at",
+            "link",
+            "email_error",
+        ]
+        read_only_fields = ["id", "status", "created_at", "expires_at", "link", "email_error"]
 
     def get_link(self, invitation) -> str | None:
         return self.context.get("links", {}).get(invitation.pk)
+
+    def get_email_error(self, invitation) -> str | None:
+        return self.context.get("email_errors", {}).get(invitation.pk)
 
     def validate_email(self, value):
         org = self.context["org"]
@@ -253,9 +269,10 @@ class InvitationViewSet(
             self.org, data["email"], data["role"], self.request.user
         )
         link = invitation_link(self.request, secret)
-        invitations.send_invitation_email(invitation, link)
+        email_error = invitations.send_invitation_email(invitation, link)
         serializer.instance = invitation
         serializer.context["links"] = {invitation.pk: link}
+        serializer.context["email_errors"] = {invitation.pk: email_error}
 
     def perform_destroy(self, instance):
         invitations.revoke_invitation(instance)

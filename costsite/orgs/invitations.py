@@ -1,5 +1,8 @@
 """Inviting people by email with a single-use, expiring link."""
 
+import logging
+import smtplib
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -8,6 +11,8 @@ from django.utils import timezone
 from costsite.orgs.membership import add_member
 from costsite.orgs.models import Invitation, Membership
 from costsite.orgs.secrets import digest, new_link_secret
+
+logger = logging.getLogger(__name__)
 
 
 class InvitationError(Exception):
@@ -27,19 +32,26 @@ def create_invitation(org, email: str, role: str, invited_by) -> tuple[Invitatio
     return invitation, secret
 
 
-def send_invitation_email(invitation: Invitation, link: str) -> None:
+def send_invitation_email(invitation: Invitation, link: str) -> str | None:
+    """Email the link; returns why it could not be sent, or None. The invitation stands either
+    way: the inviter can copy the link from the page."""
     inviter = invitation.invited_by.get_full_name() if invitation.invited_by else "Someone"
-    send_mail(
-        subject=f"You are invited to {invitation.organization.name} on costsite",
-        message=(
-            f"{inviter} invited you to join {invitation.organization.name} on costsite "
-            f"as {invitation.get_role_display().lower()}.\n\n"
-            f"Accept the invitation: {link}\n\n"
-            f"The link works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[invitation.email],
-    )
+    try:
+        send_mail(
+            subject=f"You are invited to {invitation.organization.name} on costsite",
+            message=(
+                f"{inviter} invited you to join {invitation.organization.name} on costsite "
+                f"as {invitation.get_role_display().lower()}.\n\n"
+                f"Accept the invitation: {link}\n\n"
+                f"The link works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[invitation.email],
+        )
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.warning("invitation email to %s failed: %s", invitation.email, exc)
+        return f"The email could not be sent ({exc.__class__.__name__}); copy the link instead."
+    return None
 
 
 def find_invitation(secret: str) -> Invitation | None:

@@ -62,7 +62,7 @@ def settings_page(request, org_slug):
 @login_required
 def members(request, org_slug):
     org, me = org_for_user(request, org_slug)
-    invite_form, new_link = None, None
+    invite_form, new_link, email_error = None, None, None
     if me.role in MANAGERS:
         invite_form = InvitationForm(request.POST or None, organization=org, actor=me)
         if request.method == "POST" and invite_form.is_valid():
@@ -71,7 +71,7 @@ def members(request, org_slug):
                 org, data["email"], data["role"], request.user
             )
             new_link = request.build_absolute_uri(reverse("orgs:accept-invitation", args=[secret]))
-            invitations.send_invitation_email(invitation, new_link)
+            email_error = invitations.send_invitation_email(invitation, new_link)
             invite_form = InvitationForm(organization=org, actor=me)
     elif request.method == "POST":
         raise PermissionDenied("Only owners and admins invite people.")
@@ -86,6 +86,7 @@ def members(request, org_slug):
         else [],
         "invite_form": invite_form,
         "new_link": new_link,
+        "email_error": email_error,
         "roles": Role.choices,
     }
     return render(request, "orgs/members.html", context)

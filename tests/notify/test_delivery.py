@@ -239,3 +239,16 @@ def test_channel_page_shows_the_delivery_log(org_a, alice, client, receiver, run
     run_on_commit(client.post, f"/o/org-a/channels/{channel.pk}/test/")
     page = client.get(f"/o/org-a/channels/{channel.pk}/").content.decode()
     assert "Waiting to retry" in page and "HTTP 500" in page
+
+
+def test_viewers_do_not_see_webhook_urls(org_a, alice, bob, client):
+    channel = create_channel(
+        org_a, "slack", "slack", "https://hooks.slack.com/services/T0/B0/SECRET"
+    )
+    as_viewer = api_client(user=bob).get(f"/api/v1/orgs/org-a/channels/{channel.pk}/").json()
+    assert as_viewer["target"] == "https://hooks.slack.com/…"
+    as_owner = api_client(user=alice).get(f"/api/v1/orgs/org-a/channels/{channel.pk}/").json()
+    assert as_owner["target"].endswith("/SECRET")
+    client.force_login(bob)
+    assert "SECRET" not in client.get("/o/org-a/channels/").content.decode()
+    assert "SECRET" not in client.get(f"/o/org-a/channels/{channel.pk}/").content.decode()

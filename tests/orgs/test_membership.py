@@ -302,3 +302,21 @@ def test_team_page_form_keeps_input_and_limits_members(client, org_a, org_b, ali
     form = response.context["form"]
     assert "name" in form.errors and "members" in form.errors
     assert "kept" in response.content.decode()
+
+
+def test_invitation_stands_when_the_email_cannot_be_sent(client, org_a, alice, monkeypatch):
+    import smtplib
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr(invitations, "send_mail", refuse)
+    client.force_login(alice)
+    response = client.post("/o/org-a/members/", {"email": "dana@example.com", "role": "member"})
+    assert response.status_code == 200
+    assert "could not be sent" in response.content.decode()
+    assert response.context["new_link"] in response.content.decode()
+    created = api_client(user=alice).post(
+        "/api/v1/orgs/org-a/invitations/", {"email": "eve@example.com", "role": "member"}
+    )
+    assert created.status_code == 201 and "could not be sent" in created.json()["email_error"]
