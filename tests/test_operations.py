@@ -55,10 +55,8 @@ def test_readyz_is_503_when_the_database_is_unreachable(client, db):
     with mock.patch("costsite.health.check_database", side_effect=OperationalError("down")):
         response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {
-        "ready": False,
-        "checks": {"database": "error: OperationalError", "queue": "ORM default"},
-    }
+    assert response.json()["ready"] is False
+    assert response.json()["checks"]["database"] == "error: OperationalError"
 
 
 def test_schema_and_docs_are_served(client, db):

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from costsite.notify import channels, delivery
 from costsite.notify.forms import ChannelForm
-from costsite.notify.models import Channel, ChannelKind, Delivery
+from costsite.notify.models import Channel, ChannelKind, Delivery, DeliveryStatus
 from costsite.orgs.access import org_for_user
 from costsite.orgs.roles import MANAGERS
 
@@ -63,12 +63,16 @@ def channel_detail(request, org_slug, channel_id):
 
 def render_detail(request, org, me, channel, form, new_secret=None):
     log = Paginator(Delivery.objects.for_org(org).filter(channel=channel), 25)
+    page = log.get_page(request.GET.get("page"))
+    in_flight = {DeliveryStatus.PENDING, DeliveryStatus.SENDING}
     context = {
         "org": org,
         "me": me,
         "channel": channel,
         "form": form,
-        "deliveries": log.get_page(request.GET.get("page")),
+        "deliveries": page,
+        # The page re-reads the log until sends in flight finish.
+        "in_flight": any(d.status in in_flight for d in page),
         "new_secret": new_secret,
     }
     return render(request, "notify/channel.html", context)

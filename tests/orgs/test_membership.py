@@ -320,3 +320,23 @@ def test_invitation_stands_when_the_email_cannot_be_sent(client, org_a, alice, m
         "/api/v1/orgs/org-a/invitations/", {"email": "eve@example.com", "role": "member"}
     )
     assert created.status_code == 201 and "could not be sent" in created.json()["email_error"]
+
+
+def test_password_reset_by_email(client, alice):
+    import re
+
+    assert client.post("/accounts/password/reset/", {"email": "alice@a.example"}).status_code == 302
+    link = re.search(
+        r"http://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body
+    ).group(1)
+    form_url = client.get(link)["Location"]  # Django swaps the token for a session marker
+    response = client.post(
+        form_url,
+        {
+            "new_password1": "another-long-passphrase-7",
+            "new_password2": "another-long-passphrase-7",
+        },
+    )
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password("another-long-passphrase-7")
