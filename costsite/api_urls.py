@@ -11,6 +11,13 @@ from costsite.orgs.api import (
     TeamViewSet,
 )
 from costsite.routers import OptionalSlashRouter
+from estimates.api import (
+    CatalogViewSet,
+    DiscountViewSet,
+    EstimatesViewSet,
+    OrgPriceViewSet,
+    SavedEstimateViewSet,
+)
 
 root = OptionalSlashRouter()
 root.register("orgs", OrganizationViewSet, basename="organization")
@@ -21,6 +28,11 @@ org.register("invitations", InvitationViewSet, basename="invitation")
 org.register("teams", TeamViewSet, basename="team")
 org.register("tokens", ApiTokenViewSet, basename="apitoken")
 org.register("channels", ChannelViewSet, basename="channel")
+org.register("estimates/saved", SavedEstimateViewSet, basename="saved-estimate")
+org.register("estimates/price-list/prices", OrgPriceViewSet, basename="org-price")
+org.register("estimates/price-list/discounts", DiscountViewSet, basename="discount")
+org.register("estimates", EstimatesViewSet, basename="estimates")
+org.register("catalog", CatalogViewSet, basename="catalog")
 
 app_name = "api"
 urlpatterns = [

@@ -6,6 +6,11 @@ Each entry: name -> (task path, schedule type, minutes for MINUTES schedules).
 from django_q.models import Schedule
 
 SCHEDULES = {
+    "estimates: refresh AWS prices": (
+        "estimates.tasks.refresh_aws_prices",
+        Schedule.DAILY,
+        None,
+    ),
     "notify: retry due deliveries": (
         "costsite.notify.tasks.retry_due_deliveries",
         Schedule.MINUTES,

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "costsite.accounts",
     "costsite.orgs",
     "costsite.notify",
+    "estimates",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ProviderEnum": "estimates.models.Provider",
+        "PurchaseOptionEnum": "estimates.models.PurchaseOption",
+        "EgressKindEnum": "estimates.models.EgressKind",
+        "EstimateKindEnum": "estimates.models.EstimateKind",
+        "ChannelKindEnum": "costsite.notify.models.ChannelKind",
+    },
 }
 
 # --- Background work (django-q2) ---------------------------------------------------------------

@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/v1/", include("costsite.api_urls")),
     path("accounts/", include("costsite.accounts.urls")),
     path("o/<slug:org_slug>/channels/", include("costsite.notify.urls")),
+    path("o/<slug:org_slug>/estimates/", include("estimates.urls")),
     path("", include("costsite.orgs.urls")),
 ]

@@ -6,6 +6,7 @@
 """
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -18,6 +19,8 @@ from costsite.orgs.models import Membership
 from costsite.orgs.roles import Role
 from costsite.orgs.throttling import CallerRateThrottle
 from costsite.orgs.tokens import issue_token, revoke
+from estimates.catalog_loader import load_catalog
+from estimates.offers import clear_cache
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +36,18 @@ def _test_settings(settings, monkeypatch):
     monkeypatch.setattr(CallerRateThrottle, "THROTTLE_RATES", {"caller": "100000/min"})
     # Tasks run inline (DESIGN.md §5); tests/test_qcluster.py runs a real cluster.
     monkeypatch.setattr(Conf, "SYNC", True)
+
+
+FIXTURE_CATALOG = Path(__file__).resolve().parent / "estimates" / "fixture_catalog"
+
+
+@pytest.fixture
+def catalog(db):
+    """A small catalogue with hand-checkable prices (tests/estimates/fixture_catalog)."""
+    clear_cache()
+    load_catalog(FIXTURE_CATALOG)
+    yield
+    clear_cache()
 
 
 def make_user(email, password="pw"):

@@ -14,6 +14,7 @@ from django_q.models import Schedule
 
 from costsite.accounts.models import User
 from costsite.orgs.models import Membership, Organization, Team
+from costsite.schedules import SCHEDULES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,7 +132,7 @@ def test_setup_schedules_is_idempotent(db):
     call_command("setup_schedules")
     schedule = Schedule.objects.get(name="notify: retry due deliveries")
     assert schedule.func == "costsite.notify.tasks.retry_due_deliveries"
-    assert Schedule.objects.count() == 1
+    assert Schedule.objects.count() == len(SCHEDULES)
 
 
 def test_throttling_limits_a_caller(org_a, alice_read_token, monkeypatch):

@@ -7,6 +7,8 @@ rows. Subclasses say which model, serializer and roles; they refine the queryset
 
 from functools import cached_property
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.relations import ManyRelatedField, RelatedField
 
@@ -22,7 +24,8 @@ class OrgRolePermission(permissions.BasePermission):
     def has_permission(self, request, view):
         access: OrgAccess = view.access
         read_only_token = access.token is not None and access.token.scope != "write"
-        if read_only_token and request.method not in permissions.SAFE_METHODS:
+        writes = request.method not in permissions.SAFE_METHODS
+        if read_only_token and writes and view.action not in view.computation_actions:
             self.message = access.denial_reason()
             return False
         if access.role not in view.roles_for_action():
@@ -38,15 +41,24 @@ class SessionOnly(permissions.BasePermission):
         return not isinstance(request.auth, TokenAuth)
 
 
-class OrgScopedViewSet(viewsets.GenericViewSet):
-    """List it first among a subclass's bases, before DRF's mixins."""
+ORG_SLUG = OpenApiParameter(
+    "org_slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The organization's slug."
+)
+
+
+@extend_schema(parameters=[ORG_SLUG])
+class OrgContextViewSet(viewsets.GenericViewSet):
+    """Resolves the organization in the URL and checks the caller's role, for endpoints that
+    are about an organization but not about its rows (computations, the catalogue as the
+    organization sees it). Row endpoints use OrgScopedViewSet."""
 
     permission_classes = [permissions.IsAuthenticated, OrgRolePermission]
     read_roles = READERS
     write_roles = MANAGERS
     # Per-action overrides, e.g. {"test": MANAGERS}.
     action_roles: dict = {}
-    lookup_value_regex = r"[0-9]+"
+    # POST actions that compute and write nothing: allowed to read-scope tokens.
+    computation_actions: frozenset = frozenset()
 
     @cached_property
     def access(self) -> OrgAccess:
@@ -63,6 +75,19 @@ class OrgScopedViewSet(viewsets.GenericViewSet):
             return self.read_roles
         return self.write_roles
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False) and "org_slug" in self.kwargs:
+            context["org"] = self.org
+            context["access"] = self.access
+        return context
+
+
+class OrgScopedViewSet(OrgContextViewSet):
+    """List it first among a subclass's bases, before DRF's mixins."""
+
+    lookup_value_regex = r"[0-9]+"
+
     def refine_queryset(self, queryset):
         """Override to add select_related, annotations or narrower filters."""
         return queryset
@@ -71,13 +96,6 @@ class OrgScopedViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset.none()
         return self.refine_queryset(self.queryset.all()).for_org(self.org)
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if not getattr(self, "swagger_fake_view", False) and "org_slug" in self.kwargs:
-            context["org"] = self.org
-            context["access"] = self.access
-        return context
 
     def perform_create(self, serializer):
         serializer.save(organization=self.org)

@@ -29,6 +29,25 @@ document.addEventListener("DOMContentLoaded", () => {
     window.setTimeout(poll, 2000);
   };
   window.setTimeout(poll, 2000);
+  // Formsets: clone the last row, renumber its fields and bump TOTAL_FORMS.
+  document.querySelectorAll("[data-add-row]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const table = document.querySelector(button.dataset.addRow);
+      const rows = table.querySelectorAll("tbody tr.test-row");
+      const last = rows[rows.length - 1];
+      const total = button.form.querySelector('input[name$="-TOTAL_FORMS"]');
+      const index = Number(total.value);
+      const clone = last.cloneNode(true);
+      clone.querySelectorAll("input, select").forEach((field) => {
+        field.name = field.name.replace(/-\d+-/, `-${index}-`);
+        field.id = field.id.replace(/-\d+-/, `-${index}-`);
+        if (field.tagName === "INPUT") field.value = "";
+      });
+      clone.querySelectorAll(".errorlist").forEach((e) => e.remove());
+      last.after(clone);
+      total.value = index + 1;
+    });
+  });
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();

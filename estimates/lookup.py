@@ -1,0 +1,61 @@
+"""Turning names a person typed into catalogue rows, with "did you mean" help on mistakes."""
+
+import difflib
+
+from estimates.models import Accelerator, InstanceType, Provider, Region
+
+
+class CatalogueLookupError(ValueError):
+    """A name not in the catalogue; `field` says which input, the message what would be valid."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _suggest(value: str, choices: list[str], what: str, field: str) -> CatalogueLookupError:
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(value.lower(), list(lowered), n=3, cutoff=0.6)
+    if close:
+        hint = " or ".join(lowered[c] for c in close)
+        return CatalogueLookupError(field, f"Unknown {what} {value!r}; did you mean {hint}?")
+    shown = ", ".join(sorted(choices)[:30]) + (" …" if len(choices) > 30 else "")
+    return CatalogueLookupError(field, f"Unknown {what} {value!r}. Valid: {shown}.")
+
+
+def provider(value: str) -> str:
+    value = (value or "").strip().lower()
+    if value not in Provider.values:
+        raise _suggest(value, list(Provider.values), "provider", "provider")
+    return value
+
+
+def region(provider_code: str, code: str) -> Region:
+    regions = {r.code: r for r in Region.objects.filter(provider=provider_code)}
+    match = regions.get((code or "").strip()) or regions.get((code or "").strip().lower())
+    if match is None:
+        raise _suggest(code, list(regions), f"{provider_code} region", "region")
+    return match
+
+
+def instance_type(provider_code: str, name: str) -> InstanceType:
+    types = {
+        t.name: t
+        for t in InstanceType.objects.filter(provider=provider_code).select_related("accelerator")
+    }
+    name = (name or "").strip()
+    match = types.get(name) or {k.lower(): v for k, v in types.items()}.get(name.lower())
+    if match is None:
+        raise _suggest(name, list(types), f"{provider_code} instance type", "instance_type")
+    return match
+
+
+def accelerator_names(value: str) -> set[str]:
+    """Accelerator names matching a name or a family ("A100" → A100-40GB and A100-80GB)."""
+    value = (value or "").strip().lower()
+    rows = list(Accelerator.objects.values_list("name", "family"))
+    names = {name for name, family in rows if value in (name.lower(), family.lower())}
+    if not names:
+        choices = sorted({name for name, _ in rows} | {family for _, family in rows})
+        raise _suggest(value, choices, "accelerator", "accelerator")
+    return names

@@ -1,0 +1,185 @@
+"""The prices an organization actually pays: the public catalogue with its own prices and
+discounts applied, as one table of offers (also as numpy arrays for vectorised search).
+
+An offer is one instance type in one region under one purchase option. For an organization:
+its own price row wins; otherwise the public price less its discount for that provider;
+otherwise the public price. The table is cached per organization and rebuilt when any price or
+discount changes (one aggregate query per request checks that).
+"""
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+from django.db.models import Count, Max, Q
+
+from estimates.models import Price, ProviderDiscount, PurchaseOption
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Offer:
+    provider: str
+    region: str
+    region_name: str
+    instance_type: str
+    accelerator: str
+    family: str
+    gpu_memory_gb: float
+    gpus_per_node: int
+    vcpus: int
+    memory_gib: float
+    purchase_option: str
+    price_per_hour: Decimal
+    currency: str
+    source: str
+    as_of: date
+    origin: str  # "catalogue", "your price", "catalogue less your N% discount"
+
+    def key(self):
+        return (self.provider, self.region, self.instance_type, self.purchase_option)
+
+
+class OfferTable:
+    """All offers of one organization, plus parallel numpy arrays for filtering and sorting."""
+
+    OPTIONS = list(PurchaseOption.values)
+
+    def __init__(self, offers: list[Offer]):
+        self.offers = offers
+        self.by_key = {offer.key(): i for i, offer in enumerate(offers)}
+        n = len(offers)
+        self.price = np.array([float(o.price_per_hour) for o in offers], dtype=np.float64)
+        self.gpus_per_node = np.array([o.gpus_per_node for o in offers], dtype=np.int64)
+        self.gpu_memory_gb = np.array([o.gpu_memory_gb for o in offers], dtype=np.float64)
+        self.provider = np.array([o.provider for o in offers], dtype=object)
+        self.region = np.array([o.region for o in offers], dtype=object)
+        self.family = np.array([o.family.lower() for o in offers], dtype=object)
+        self.accelerator = np.array([o.accelerator.lower() for o in offers], dtype=object)
+        self.option = np.array([o.purchase_option for o in offers], dtype=object)
+        # The on-demand price of the same instance in the same region (NaN if none).
+        self.on_demand_price = np.full(n, np.nan)
+        for i, o in enumerate(offers):
+            j = self.by_key.get((o.provider, o.region, o.instance_type, PurchaseOption.ON_DEMAND))
+            if j is not None:
+                self.on_demand_price[i] = self.price[j]
+
+    def get(self, provider, region, instance_type, purchase_option) -> Offer | None:
+        i = self.by_key.get((provider, region, instance_type, purchase_option))
+        return None if i is None else self.offers[i]
+
+    def __len__(self):
+        return len(self.offers)
+
+
+def _offer(price: Price, amount: Decimal, source: str, origin: str) -> Offer:
+    it = price.instance_type
+    return Offer(
+        provider=it.provider,
+        region=price.region.code,
+        region_name=price.region.name,
+        instance_type=it.name,
+        accelerator=it.accelerator.name,
+        family=it.accelerator.family,
+        gpu_memory_gb=float(it.accelerator.memory_gb),
+        gpus_per_node=it.accelerator_count,
+        vcpus=it.vcpus,
+        memory_gib=float(it.memory_gib),
+        purchase_option=price.purchase_option,
+        price_per_hour=amount,
+        currency=price.currency,
+        source=source,
+        as_of=price.as_of,
+        origin=origin,
+    )
+
+
+def build_offers(org) -> list[Offer]:
+    rows = (
+        Price.objects.filter(Q(organization__isnull=True) | Q(organization=org))
+        .select_related("instance_type__accelerator", "region")
+        .order_by(
+            "instance_type__provider", "instance_type__name", "region__code", "purchase_option"
+        )
+    )
+    discounts = (
+        {d.provider: d.percent for d in ProviderDiscount.objects.for_org(org)} if org else {}
+    )
+    own, public = {}, {}
+    for price in rows:
+        key = (price.instance_type_id, price.region_id, price.purchase_option)
+        (own if price.organization_id else public)[key] = price
+    offers = []
+    for key in sorted(public.keys() | own.keys()):
+        if key in own:
+            price = own[key]
+            offers.append(_offer(price, price.price_per_hour, price.source, "your price"))
+            continue
+        price = public[key]
+        percent = discounts.get(price.instance_type.provider)
+        if percent:
+            amount = (price.price_per_hour * (HUNDRED - percent) / HUNDRED).quantize(
+                Decimal("0.000001")
+            )
+            source = f"{price.source}; less your {percent}% {price.instance_type.provider} discount"
+            offers.append(_offer(price, amount, source, f"catalogue less your {percent}% discount"))
+        else:
+            offers.append(_offer(price, price.price_per_hour, price.source, "catalogue"))
+    return offers
+
+
+def _version(org):
+    prices = Price.objects.filter(Q(organization__isnull=True) | Q(organization=org)).aggregate(
+        changed=Max("updated_at"), rows=Count("id")
+    )
+    discounts = (
+        ProviderDiscount.objects.for_org(org).aggregate(changed=Max("updated_at"), rows=Count("id"))
+        if org
+        else {}
+    )
+    return (prices["changed"], prices["rows"], discounts.get("changed"), discounts.get("rows"))
+
+
+class _Cache:
+    """A small per-process LRU of offer tables, keyed by organization and data version."""
+
+    def __init__(self, size=32):
+        self.size = size
+        self.tables: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, org) -> OfferTable:
+        org_id = org.pk if org else None
+        version = _version(org)
+        with self.lock:
+            hit = self.tables.get(org_id)
+            if hit and hit[0] == version:
+                self.tables.move_to_end(org_id)
+                return hit[1]
+        table = OfferTable(build_offers(org))
+        with self.lock:
+            self.tables[org_id] = (version, table)
+            self.tables.move_to_end(org_id)
+            while len(self.tables) > self.size:
+                self.tables.popitem(last=False)
+        return table
+
+    def clear(self):
+        with self.lock:
+            self.tables.clear()
+
+
+_cache = _Cache()
+
+
+def offer_table(org) -> OfferTable:
+    """The offers `org` sees (None: the public catalogue)."""
+    return _cache.get(org)
+
+
+def clear_cache():
+    _cache.clear()

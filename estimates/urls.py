@@ -1,0 +1,18 @@
+from django.urls import path
+
+from estimates import views
+
+app_name = "estimates"
+urlpatterns = [
+    path("", views.estimate_page, name="estimate"),
+    path("compare/", views.compare_page, name="compare"),
+    path("commitments/", views.commitments_page, name="commitments"),
+    path("ci-plan/", views.ci_plan_page, name="ci-plan"),
+    path("saved/", views.saved_list, name="saved"),
+    path("saved/<int:saved_id>/", views.saved_detail, name="saved-detail"),
+    path("saved/<int:saved_id>/delete/", views.saved_delete, name="saved-delete"),
+    path("catalogue/", views.catalogue, name="catalogue"),
+    path("prices/", views.price_list, name="price-list"),
+    path("prices/<int:price_id>/delete/", views.price_delete, name="price-delete"),
+    path("discounts/<int:discount_id>/delete/", views.discount_delete, name="discount-delete"),
+]
