@@ -6,7 +6,6 @@ and builds the plain dataclass the domain function takes (`to_domain()`).
 
 from rest_framework import serializers
 
-from costsite.serializer_fields import FiniteFloatField
 from estimates import interruptions, lookup
 from estimates.ci_plans import PRESETS, TestJob
 from estimates.commitments import Usage
@@ -28,7 +27,7 @@ def lookup_errors(func):
 
 
 class SpotModelFields(serializers.Serializer):
-    interruption_rate = FiniteFloatField(
+    interruption_rate = serializers.FloatField(
         required=False,
         min_value=0,
         max_value=0.99,
@@ -49,20 +48,20 @@ class EstimateInput(SpotModelFields):
         max_length=40, required=False, help_text="With gpu_count, instead of instance_type."
     )
     gpu_count = serializers.IntegerField(min_value=1, max_value=MAX_GPUS, required=False)
-    hours = FiniteFloatField(min_value=0.001, max_value=MAX_HOURS)
+    hours = serializers.FloatField(min_value=0.001, max_value=MAX_HOURS)
     nodes = serializers.IntegerField(min_value=1, max_value=10_000, default=1)
     purchase_option = serializers.ChoiceField(
         choices=PurchaseOption.choices, default=PurchaseOption.ON_DEMAND
     )
-    storage_gb = FiniteFloatField(min_value=0, max_value=MAX_GB, default=0)
+    storage_gb = serializers.FloatField(min_value=0, max_value=MAX_GB, default=0)
     storage_class = serializers.CharField(max_length=40, default="object-standard")
-    egress_gb = FiniteFloatField(min_value=0, max_value=MAX_GB, default=0)
+    egress_gb = serializers.FloatField(min_value=0, max_value=MAX_GB, default=0)
     egress_kind = serializers.ChoiceField(choices=EgressKind.choices, default=EgressKind.INTERNET)
-    checkpoint_interval_hours = FiniteFloatField(
+    checkpoint_interval_hours = serializers.FloatField(
         required=False, min_value=0.01, max_value=MAX_HOURS
     )
-    checkpoint_write_minutes = FiniteFloatField(required=False, min_value=0, max_value=1440)
-    restart_minutes = FiniteFloatField(required=False, min_value=0, max_value=1440)
+    checkpoint_write_minutes = serializers.FloatField(required=False, min_value=0, max_value=1440)
+    restart_minutes = serializers.FloatField(required=False, min_value=0, max_value=1440)
 
     def validate(self, attrs):
         provider = attrs["provider"]
@@ -117,9 +116,9 @@ class CompareInput(SpotModelFields):
     accelerator = serializers.CharField(
         max_length=40, required=False, help_text='A name or a family: "A100" matches 40 and 80 GB.'
     )
-    min_gpu_memory_gb = FiniteFloatField(required=False, min_value=1, max_value=10_000)
+    min_gpu_memory_gb = serializers.FloatField(required=False, min_value=1, max_value=10_000)
     gpu_count = serializers.IntegerField(min_value=1, max_value=MAX_GPUS)
-    hours = FiniteFloatField(min_value=0.001, max_value=MAX_HOURS)
+    hours = serializers.FloatField(min_value=0.001, max_value=MAX_HOURS)
     providers = serializers.ListField(
         child=serializers.ChoiceField(choices=Provider.choices), required=False, max_length=3
     )
@@ -170,19 +169,19 @@ class CommitmentInput(serializers.Serializer):
     provider = serializers.ChoiceField(choices=Provider.choices)
     region = serializers.CharField(max_length=40)
     instance_type = serializers.CharField(max_length=60)
-    instance_hours_per_week = FiniteFloatField(
+    instance_hours_per_week = serializers.FloatField(
         required=False,
         min_value=0.1,
         max_value=168 * 10_000,
         help_text="Instance-hours used per week (168 = one instance all week).",
     )
-    gpu_hours_per_week = FiniteFloatField(
+    gpu_hours_per_week = serializers.FloatField(
         required=False,
         min_value=0.1,
         max_value=168 * MAX_GPUS,
         help_text="GPU-hours per week, instead of instance-hours.",
     )
-    interruption_rate = FiniteFloatField(required=False, min_value=0, max_value=0.99)
+    interruption_rate = serializers.FloatField(required=False, min_value=0, max_value=0.99)
 
     def validate(self, attrs):
         provider = attrs["provider"]
@@ -217,11 +216,11 @@ class CommitmentInput(serializers.Serializer):
 class TestJobInput(serializers.Serializer):
     name = serializers.CharField(max_length=80)
     test_type = serializers.ChoiceField(choices=list(PRESETS))
-    runs_per_week = FiniteFloatField(min_value=0.1, max_value=100_000)
-    minutes_per_run = FiniteFloatField(min_value=0.1, max_value=7 * 24 * 60)
+    runs_per_week = serializers.FloatField(min_value=0.1, max_value=100_000)
+    minutes_per_run = serializers.FloatField(min_value=0.1, max_value=7 * 24 * 60)
     shards = serializers.IntegerField(min_value=1, max_value=1000, default=1)
     gpu_count = serializers.IntegerField(min_value=1, max_value=64, required=False)
-    min_gpu_memory_gb = FiniteFloatField(min_value=1, max_value=10_000, required=False)
+    min_gpu_memory_gb = serializers.FloatField(min_value=1, max_value=10_000, required=False)
     accelerator = serializers.CharField(max_length=40, required=False)
     current_instance_type = serializers.CharField(max_length=60, required=False)
 

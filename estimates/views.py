@@ -160,11 +160,11 @@ def ci_plan_page(request, org_slug):
         except computations.InvalidInput as exc:
             test_errors = exc.errors.pop("tests", None)
             add_errors(form, exc.errors)
-            if isinstance(test_errors, list):
-                for test_form, errors in zip(formset.forms, test_errors, strict=False):
-                    add_errors(test_form, errors or {})
-            elif test_errors:
-                add_errors(form, {"__all__": test_errors})
+            if isinstance(test_errors, list):  # one entry per test, or {index: errors}
+                test_errors = dict(enumerate(test_errors))
+            if isinstance(test_errors, dict):
+                for index, errors in test_errors.items():
+                    add_errors(formset.forms[int(index)], errors or {})
         else:
             saved = maybe_save(request, org, me, "ci_plan", inputs, result, save_form)
             if saved:

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from costsite.orgs.models import Organization
 from estimates import computations
 from estimates.management.commands._tables import table
+from estimates.offers import offer_table
 
 
 class Command(BaseCommand):
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--provider", required=True)
         parser.add_argument("--instance", required=True, help="Instance type")
         parser.add_argument("--hours", required=True, type=float)
-        parser.add_argument("--region", help="Default: the first region offering the instance.")
+        parser.add_argument("--region", help="Default: the cheapest region offering it.")
         parser.add_argument("--nodes", type=int, default=1)
         parser.add_argument("--spot", action="store_true")
         parser.add_argument("--org", help="Use this organization's prices and discounts.")
@@ -26,14 +27,15 @@ class Command(BaseCommand):
             org = Organization.objects.filter(slug=o["org"]).first()
             if org is None:
                 raise CommandError(f"No organization {o['org']!r}.")
-        region = o["region"] or default_region(o["provider"], o["instance"])
+        option = "spot" if o["spot"] else "on_demand"
+        region = o["region"] or cheapest_region(org, o["provider"], o["instance"], option)
         data = {
             "provider": o["provider"],
             "region": region,
             "instance_type": o["instance"],
             "hours": o["hours"],
             "nodes": o["nodes"],
-            "purchase_option": "spot" if o["spot"] else "on_demand",
+            "purchase_option": option,
         }
         try:
             _, result = computations.run("estimate", org, data)
@@ -68,17 +70,13 @@ class Command(BaseCommand):
         )
 
 
-def default_region(provider, instance):
-    from estimates.models import Price
-
-    code = (
-        Price.objects.public()
-        .filter(instance_type__provider=provider, instance_type__name=instance)
-        .order_by("region__code")
-        .values_list("region__code", flat=True)
-        .first()
-    )
-    return code or ""
+def cheapest_region(org, provider, instance, option) -> str:
+    offers = [
+        o
+        for o in offer_table(org).offers
+        if (o.provider, o.instance_type, o.purchase_option) == (provider, instance, option)
+    ]
+    return min(offers, key=lambda o: o.price_per_hour).region if offers else ""
 
 
 def format_errors(errors: dict) -> str:

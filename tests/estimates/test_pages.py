@@ -1,0 +1,139 @@
+"""Estimates pages: results with charts and sources, errors beside fields, saving, uploads."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from estimates.models import Price, SavedEstimate
+
+ESTIMATE_FORM = {
+    "provider": "aws",
+    "region": "us-east-1",
+    "instance_type": "p3.2xlarge",
+    "hours": "10",
+    "nodes": "1",
+    "purchase_option": "on_demand",
+    "storage_gb": "0",
+    "storage_class": "object-standard",
+    "egress_gb": "0",
+    "egress_kind": "internet",
+}
+
+
+@pytest.fixture
+def logged_in(client, org_a, alice, catalog):
+    client.force_login(alice)
+    return client
+
+
+def test_estimate_page_shows_total_breakdown_chart_and_sources(logged_in):
+    page = logged_in.post("/o/org-a/estimates/", ESTIMATE_FORM).content.decode()
+    assert "30.6000 USD" in page
+    assert 'data-chart="estimate-chart"' in page and 'id="estimate-chart"' in page
+    assert "test fixture" in page and "2026-01-01" in page
+
+
+def test_estimate_page_keeps_input_and_shows_field_error(logged_in):
+    response = logged_in.post(
+        "/o/org-a/estimates/", {**ESTIMATE_FORM, "instance_type": "p3.2xlrge"}
+    )
+    assert response.status_code == 200
+    assert "did you mean p3.2xlarge" in str(response.context["form"].errors["instance_type"])
+    assert 'value="p3.2xlrge"' in response.content.decode()
+    assert response.context["result"] is None
+
+
+def test_saving_from_the_page(logged_in, org_a):
+    response = logged_in.post("/o/org-a/estimates/", {**ESTIMATE_FORM, "save_as": "baseline"})
+    saved = SavedEstimate.objects.for_org(org_a).get()
+    assert response["Location"] == f"/o/org-a/estimates/saved/{saved.pk}/"
+    page = logged_in.get(response["Location"]).content.decode()
+    assert "baseline" in page and "30.6000" in page
+
+
+def test_viewers_compute_but_cannot_save(client, org_a, bob, catalog):
+    client.force_login(bob)
+    assert "30.6000" in client.post("/o/org-a/estimates/", ESTIMATE_FORM).content.decode()
+    assert client.post("/o/org-a/estimates/", {**ESTIMATE_FORM, "save_as": "x"}).status_code == 403
+    assert not SavedEstimate.objects.exists()
+
+
+def test_compare_page_table_and_chart(logged_in):
+    page = logged_in.post(
+        "/o/org-a/estimates/compare/",
+        {"accelerator": "A100", "gpu_count": "8", "hours": "10", "max_results": "20"},
+    ).content.decode()
+    assert "p4d.24xlarge" in page and "a2-highgpu-1g" in page
+    assert 'id="compare-chart"' in page
+
+
+def test_commitments_and_ci_plan_pages(logged_in):
+    page = logged_in.post(
+        "/o/org-a/estimates/commitments/",
+        {
+            "provider": "aws",
+            "region": "us-east-1",
+            "instance_type": "p3.2xlarge",
+            "instance_hours_per_week": "420",
+        },
+    ).content.decode()
+    assert "break-even" in page.lower() and 'id="commitment-chart"' in page
+    page = logged_in.post(
+        "/o/org-a/estimates/ci-plan/",
+        {
+            "provider": "aws",
+            "region": "us-east-1",
+            "tests-TOTAL_FORMS": "1",
+            "tests-INITIAL_FORMS": "0",
+            "tests-MIN_NUM_FORMS": "1",
+            "tests-MAX_NUM_FORMS": "50",
+            "tests-0-name": "unit",
+            "tests-0-test_type": "unit",
+            "tests-0-runs_per_week": "100",
+            "tests-0-minutes_per_run": "6",
+            "tests-0-shards": "2",
+            "tests-0-current_instance_type": "p4d.24xlarge",
+        },
+    ).content.decode()
+    assert "g4dn.xlarge" in page and "2840.0667" in page
+
+
+def test_ci_plan_row_errors_stay_on_their_row(logged_in):
+    response = logged_in.post(
+        "/o/org-a/estimates/ci-plan/",
+        {
+            "tests-TOTAL_FORMS": "1",
+            "tests-INITIAL_FORMS": "0",
+            "tests-MIN_NUM_FORMS": "1",
+            "tests-MAX_NUM_FORMS": "50",
+            "tests-0-name": "bench",
+            "tests-0-test_type": "benchmark",
+            "tests-0-runs_per_week": "1",
+            "tests-0-minutes_per_run": "5",
+            "tests-0-shards": "1",
+        },
+    )
+    assert "accelerator" in response.context["formset"].forms[0].errors
+
+
+def test_catalogue_page_filters_and_shows_freshness(logged_in):
+    page = logged_in.get("/o/org-a/estimates/catalogue/?provider=gcp").content.decode()
+    assert "<td>a2-highgpu-1g</td>" in page and "<td>p3.2xlarge</td>" not in page
+    assert 'class="stale"' in page  # fixture prices are dated 2026-01-01
+
+
+def test_price_list_upload_reports_rows_and_applies_nothing(logged_in, org_a):
+    bad = b"provider,region,instance_type,purchase_option,price_per_hour,currency\n"
+    bad += b"aws,us-east-1,p3.2xlarge,on_demand,2.5,USD\naws,us-east-1,nope,on_demand,1,USD\n"
+    response = logged_in.post(
+        "/o/org-a/estimates/prices/", {"file": SimpleUploadedFile("p.csv", bad)}
+    )
+    assert response.status_code == 200
+    assert response.context["row_errors"][0]["row"] == 2
+    assert "Row 2" in response.content.decode()
+    assert not Price.objects.for_org(org_a).exists()
+    good = bad.splitlines(keepends=True)
+    response = logged_in.post(
+        "/o/org-a/estimates/prices/", {"file": SimpleUploadedFile("p.csv", b"".join(good[:2]))}
+    )
+    assert response.status_code == 302
+    assert Price.objects.for_org(org_a).count() == 1
