@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format install migrate clean
+.PHONY: run test lint format install bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,7 @@ run: export DEBUG ?= 1
 run: export COSTSITE_WEBHOOK_ALLOW_PRIVATE ?= 1
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_catalog
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py setup_schedules
@@ -33,6 +34,10 @@ run: install
 test: export DEBUG ?= 1
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks against PostgreSQL on 127.0.0.1 (database costsite_bench); BENCH_QUICK=1 for a short run.
+bench: install
+	BENCH_QUICK=$(BENCH_QUICK) $(PY) -m bench.run
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -92,8 +92,15 @@ def upsert_dated(model, lookup: dict, values: dict, report: LoadReport, what: st
         report.count("kept_newer", what)
 
 
-def _optional_int(value):
-    return int(Decimal(value)) if value not in (None, "") else None
+def _optional_number(row, name, path, line):
+    if row.get(name) in (None, ""):
+        return None
+    return _decimal(row, name, path, line)
+
+
+def _optional_int(row, name, path, line):
+    value = _optional_number(row, name, path, line)
+    return None if value is None else int(value)
 
 
 @transaction.atomic
@@ -123,7 +130,7 @@ def load_catalog(directory: Path = CATALOG_DIR) -> LoadReport:
                 "family": row["family"],
                 "memory_gb": _decimal(row, "memory_gb", path, line),
                 "peak_tflops": float(row["peak_tflops"]) if row.get("peak_tflops") else None,
-                "tdp_w": _optional_int(row.get("tdp_w")),
+                "tdp_w": _optional_int(row, "tdp_w", path, line),
                 "source": _source(row, path, line),
                 "as_of": _date(row, path, line),
             },
@@ -140,10 +147,10 @@ def load_catalog(directory: Path = CATALOG_DIR) -> LoadReport:
             provider=row["provider"],
             name=row["name"],
             defaults={
-                "vcpus": int(Decimal(row["vcpus"])),
-                "memory_gib": _decimal(row, "memory_gib", path, line),
+                "vcpus": _optional_int(row, "vcpus", path, line),
+                "memory_gib": _optional_number(row, "memory_gib", path, line),
                 "accelerator": accelerators[row["accelerator"]],
-                "accelerator_count": int(Decimal(row["accelerator_count"])),
+                "accelerator_count": int(_decimal(row, "accelerator_count", path, line)),
                 "source": _source(row, path, line),
                 "as_of": _date(row, path, line),
             },

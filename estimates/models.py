@@ -67,8 +67,9 @@ class Accelerator(models.Model):
 class InstanceType(models.Model):
     provider = models.CharField(max_length=8, choices=Provider.choices)
     name = models.CharField(max_length=60)
-    vcpus = models.PositiveIntegerField()
-    memory_gib = models.DecimalField(max_digits=8, decimal_places=1)
+    # Blank for TPU slices, whose host shape the provider does not list.
+    vcpus = models.PositiveIntegerField(null=True, blank=True)
+    memory_gib = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
     accelerator = models.ForeignKey(Accelerator, on_delete=models.PROTECT, related_name="+")
     accelerator_count = models.PositiveSmallIntegerField()
     source = models.TextField()

@@ -31,8 +31,8 @@ class Offer:
     family: str
     gpu_memory_gb: float
     gpus_per_node: int
-    vcpus: int
-    memory_gib: float
+    vcpus: int | None
+    memory_gib: float | None
     purchase_option: str
     price_per_hour: Decimal
     currency: str
@@ -88,7 +88,7 @@ def _offer(price: Price, amount: Decimal, source: str, origin: str) -> Offer:
         gpu_memory_gb=float(it.accelerator.memory_gb),
         gpus_per_node=it.accelerator_count,
         vcpus=it.vcpus,
-        memory_gib=float(it.memory_gib),
+        memory_gib=float(it.memory_gib) if it.memory_gib is not None else None,
         purchase_option=price.purchase_option,
         price_per_hour=amount,
         currency=price.currency,
