@@ -15,7 +15,12 @@ from rest_framework.response import Response
 
 from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS
 from costsite.orgs.roles import FINANCE_WRITERS, OPERATORS, READERS
-from costsite.orgs.viewsets import OrgContextViewSet, OrgScopedSerializer, OrgScopedViewSet
+from costsite.orgs.viewsets import (
+    OrgContextViewSet,
+    OrgScopedSerializer,
+    OrgScopedViewSet,
+    ReadOnlyRequestsMixin,
+)
 from estimates import computations, org_prices
 from estimates.inputs import CiPlanInput, CommitmentInput, CompareInput, EstimateInput
 from estimates.models import (
@@ -40,7 +45,7 @@ def compute(kind, org, data):
         raise exceptions.ValidationError(exc.errors) from exc
 
 
-class EstimatesViewSet(OrgContextViewSet):
+class EstimatesViewSet(ReadOnlyRequestsMixin, OrgContextViewSet):
     """Computations: they write nothing, so every role and read tokens may call them."""
 
     computation_actions = frozenset({"estimate", "compare", "commitments", "ci_plan"})
@@ -212,7 +217,7 @@ PROVIDER_FILTER = OpenApiParameter("provider", str, description="aws, gcp or azu
 REGION_FILTER = OpenApiParameter("region", str, description="Region code")
 
 
-class CatalogViewSet(OrgContextViewSet):
+class CatalogViewSet(ReadOnlyRequestsMixin, OrgContextViewSet):
     """The public catalogue, and the prices this organization pays (its own prices and
     discounts applied)."""
 

@@ -15,10 +15,10 @@ class InvalidInput(ValueError):
 
 def run(kind: str, org, data: dict) -> tuple[dict, dict]:
     """Validate `data` for `kind` and compute; returns (clean inputs, result)."""
-    serializer = INPUTS[kind](data=data)
+    table = offer_table(org)
+    serializer = INPUTS[kind](data=data, context={"catalogue": table.catalogue})
     if not serializer.is_valid():
         raise InvalidInput(serializer.errors)
-    table = offer_table(org)
     try:
         if kind == "estimate":
             result = estimate.estimate(table, serializer.to_domain())

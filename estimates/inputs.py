@@ -11,7 +11,7 @@ from estimates.ci_plans import PRESETS, TestJob
 from estimates.commitments import Usage
 from estimates.compare import Requirements
 from estimates.estimate import Workload
-from estimates.models import EgressKind, Provider, PurchaseOption, Region
+from estimates.models import EgressKind, Provider, PurchaseOption
 
 MAX_HOURS = 87_600  # ten years of wall-clock time
 MAX_GB = 10_000_000
@@ -26,7 +26,16 @@ def lookup_errors(func):
         raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
 
 
-class SpotModelFields(serializers.Serializer):
+class CatalogueInput(serializers.Serializer):
+    """Input that names catalogue rows; the snapshot comes in the context ("catalogue")."""
+
+    @property
+    def catalogue(self):
+        root = self.root if self.root is not None else self
+        return root.context["catalogue"]
+
+
+class SpotModelFields(CatalogueInput):
     interruption_rate = serializers.FloatField(
         required=False,
         min_value=0,
@@ -65,7 +74,9 @@ class EstimateInput(SpotModelFields):
 
     def validate(self, attrs):
         provider = attrs["provider"]
-        attrs["region"] = lookup_errors(lambda: lookup.region(provider, attrs["region"])).code
+        attrs["region"] = lookup_errors(
+            lambda: lookup.region(self.catalogue, provider, attrs["region"])
+        ).code
         if attrs.get("instance_type"):
             if attrs.get("accelerator"):
                 raise serializers.ValidationError(
@@ -75,13 +86,15 @@ class EstimateInput(SpotModelFields):
                         ]
                     }
                 )
-            instance = lookup_errors(lambda: lookup.instance_type(provider, attrs["instance_type"]))
+            instance = lookup_errors(
+                lambda: lookup.instance_type(self.catalogue, provider, attrs["instance_type"])
+            )
             attrs["instance_type"] = instance.name
         elif attrs.get("accelerator"):
             if not attrs.get("gpu_count"):
                 raise serializers.ValidationError({"gpu_count": ["Required with accelerator."]})
             attrs["accelerator_names"] = lookup_errors(
-                lambda: lookup.accelerator_names(attrs["accelerator"])
+                lambda: lookup.accelerator_names(self.catalogue, attrs["accelerator"])
             )
         else:
             raise serializers.ValidationError(
@@ -137,10 +150,10 @@ class CompareInput(SpotModelFields):
             )
         if attrs.get("accelerator"):
             attrs["accelerator_names"] = lookup_errors(
-                lambda: lookup.accelerator_names(attrs["accelerator"])
+                lambda: lookup.accelerator_names(self.catalogue, attrs["accelerator"])
             )
         if attrs.get("regions"):
-            known = set(Region.objects.values_list("code", flat=True))
+            known = lookup.region_codes(self.catalogue)
             unknown = [r for r in attrs["regions"] if r not in known]
             if unknown:
                 raise serializers.ValidationError(
@@ -165,7 +178,7 @@ class CompareInput(SpotModelFields):
         )
 
 
-class CommitmentInput(serializers.Serializer):
+class CommitmentInput(CatalogueInput):
     provider = serializers.ChoiceField(choices=Provider.choices)
     region = serializers.CharField(max_length=40)
     instance_type = serializers.CharField(max_length=60)
@@ -185,8 +198,12 @@ class CommitmentInput(serializers.Serializer):
 
     def validate(self, attrs):
         provider = attrs["provider"]
-        attrs["region"] = lookup_errors(lambda: lookup.region(provider, attrs["region"])).code
-        instance = lookup_errors(lambda: lookup.instance_type(provider, attrs["instance_type"]))
+        attrs["region"] = lookup_errors(
+            lambda: lookup.region(self.catalogue, provider, attrs["region"])
+        ).code
+        instance = lookup_errors(
+            lambda: lookup.instance_type(self.catalogue, provider, attrs["instance_type"])
+        )
         attrs["instance_type"] = instance.name
         if "instance_hours_per_week" not in attrs:
             if "gpu_hours_per_week" not in attrs:
@@ -213,7 +230,7 @@ class CommitmentInput(serializers.Serializer):
         )
 
 
-class TestJobInput(serializers.Serializer):
+class TestJobInput(CatalogueInput):
     name = serializers.CharField(max_length=80)
     test_type = serializers.ChoiceField(choices=list(PRESETS))
     runs_per_week = serializers.FloatField(min_value=0.1, max_value=100_000)
@@ -227,7 +244,7 @@ class TestJobInput(serializers.Serializer):
     def validate(self, attrs):
         if attrs.get("accelerator"):
             attrs["accelerator_names"] = lookup_errors(
-                lambda: lookup.accelerator_names(attrs["accelerator"])
+                lambda: lookup.accelerator_names(self.catalogue, attrs["accelerator"])
             )
         if attrs["test_type"] == "benchmark" and not attrs.get("accelerator"):
             raise serializers.ValidationError(
@@ -238,7 +255,7 @@ class TestJobInput(serializers.Serializer):
         return attrs
 
 
-class CiPlanInput(serializers.Serializer):
+class CiPlanInput(CatalogueInput):
     tests = TestJobInput(many=True, allow_empty=False, max_length=50)
     providers = serializers.ListField(
         child=serializers.ChoiceField(choices=Provider.choices), required=False, max_length=3
@@ -260,12 +277,14 @@ class CiPlanInput(serializers.Serializer):
                     {"region": ["Give provider and region to price current_instance_type."]}
                 )
             provider = attrs["provider"]
-            attrs["region"] = lookup_errors(lambda: lookup.region(provider, attrs["region"])).code
+            attrs["region"] = lookup_errors(
+                lambda: lookup.region(self.catalogue, provider, attrs["region"])
+            ).code
             for test in attrs["tests"]:
                 if test.get("current_instance_type"):
                     name = test["current_instance_type"]
                     test["current_instance_type"] = lookup_errors(
-                        lambda name=name: lookup.instance_type(provider, name)
+                        lambda name=name: lookup.instance_type(self.catalogue, provider, name)
                     ).name
         return attrs
 

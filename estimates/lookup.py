@@ -1,8 +1,12 @@
-"""Turning names a person typed into catalogue rows, with "did you mean" help on mistakes."""
+"""Turning names a person typed into catalogue rows, with "did you mean" help on mistakes.
+
+Lookups read a `Catalogue` snapshot (see offers.py) rather than the database, so validating a
+request or a 20,000-row price list costs no query per name.
+"""
 
 import difflib
 
-from estimates.models import Accelerator, InstanceType, Provider, Region
+from estimates.models import Provider
 
 
 class CatalogueLookupError(ValueError):
@@ -23,6 +27,13 @@ def _suggest(value: str, choices: list[str], what: str, field: str) -> Catalogue
     return CatalogueLookupError(field, f"Unknown {what} {value!r}. Valid: {shown}.")
 
 
+def _find(rows: dict, name: str):
+    name = (name or "").strip()
+    if name in rows:
+        return rows[name]
+    return {key.lower(): row for key, row in rows.items()}.get(name.lower())
+
+
 def provider(value: str) -> str:
     value = (value or "").strip().lower()
     if value not in Provider.values:
@@ -30,32 +41,32 @@ def provider(value: str) -> str:
     return value
 
 
-def region(provider_code: str, code: str) -> Region:
-    regions = {r.code: r for r in Region.objects.filter(provider=provider_code)}
-    match = regions.get((code or "").strip()) or regions.get((code or "").strip().lower())
+def region(catalogue, provider_code: str, code: str):
+    regions = catalogue.regions.get(provider_code, {})
+    match = _find(regions, code)
     if match is None:
         raise _suggest(code, list(regions), f"{provider_code} region", "region")
     return match
 
 
-def instance_type(provider_code: str, name: str) -> InstanceType:
-    types = {
-        t.name: t
-        for t in InstanceType.objects.filter(provider=provider_code).select_related("accelerator")
-    }
-    name = (name or "").strip()
-    match = types.get(name) or {k.lower(): v for k, v in types.items()}.get(name.lower())
+def instance_type(catalogue, provider_code: str, name: str):
+    types = catalogue.instance_types.get(provider_code, {})
+    match = _find(types, name)
     if match is None:
         raise _suggest(name, list(types), f"{provider_code} instance type", "instance_type")
     return match
 
 
-def accelerator_names(value: str) -> set[str]:
+def accelerator_names(catalogue, value: str) -> set[str]:
     """Accelerator names matching a name or a family ("A100" → A100-40GB and A100-80GB)."""
     value = (value or "").strip().lower()
-    rows = list(Accelerator.objects.values_list("name", "family"))
+    rows = catalogue.accelerators
     names = {name for name, family in rows if value in (name.lower(), family.lower())}
     if not names:
         choices = sorted({name for name, _ in rows} | {family for _, family in rows})
         raise _suggest(value, choices, "accelerator", "accelerator")
     return names
+
+
+def region_codes(catalogue) -> set[str]:
+    return {code for regions in catalogue.regions.values() for code in regions}

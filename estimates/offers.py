@@ -14,9 +14,17 @@ from datetime import date
 from decimal import Decimal
 
 import numpy as np
-from django.db.models import Count, Max, Q
+from django.db import connection
+from django.db.models import Q
 
-from estimates.models import Price, ProviderDiscount, PurchaseOption
+from estimates.models import (
+    Accelerator,
+    InstanceType,
+    Price,
+    ProviderDiscount,
+    PurchaseOption,
+    Region,
+)
 
 HUNDRED = Decimal(100)
 
@@ -44,13 +52,32 @@ class Offer:
         return (self.provider, self.region, self.instance_type, self.purchase_option)
 
 
+@dataclass(frozen=True)
+class Catalogue:
+    """Names of the catalogue's rows, for validating input without a query per name."""
+
+    regions: dict  # provider → {code: Region}
+    instance_types: dict  # provider → {name: InstanceType}
+    accelerators: list  # [(name, family)]
+
+
+def load_catalogue() -> Catalogue:
+    regions, instance_types = {}, {}
+    for region in Region.objects.all():
+        regions.setdefault(region.provider, {})[region.code] = region
+    for instance in InstanceType.objects.select_related("accelerator"):
+        instance_types.setdefault(instance.provider, {})[instance.name] = instance
+    accelerators = list(Accelerator.objects.values_list("name", "family"))
+    return Catalogue(regions, instance_types, accelerators)
+
+
 class OfferTable:
-    """All offers of one organization, plus parallel numpy arrays for filtering and sorting."""
+    """All offers of one organization, plus parallel numpy arrays for filtering and sorting,
+    and the catalogue names they were built with."""
 
-    OPTIONS = list(PurchaseOption.values)
-
-    def __init__(self, offers: list[Offer]):
+    def __init__(self, offers: list[Offer], catalogue: Catalogue | None = None):
         self.offers = offers
+        self.catalogue = catalogue
         self.by_key = {offer.key(): i for i, offer in enumerate(offers)}
         n = len(offers)
         self.price = np.array([float(o.price_per_hour) for o in offers], dtype=np.float64)
@@ -132,16 +159,25 @@ def build_offers(org) -> list[Offer]:
     return offers
 
 
+VERSION_SQL = f"""
+    SELECT
+      (SELECT max(updated_at) FROM {Price._meta.db_table}
+        WHERE organization_id IS NULL OR organization_id = %(org)s),
+      (SELECT count(*) FROM {Price._meta.db_table}
+        WHERE organization_id IS NULL OR organization_id = %(org)s),
+      (SELECT max(updated_at) FROM {ProviderDiscount._meta.db_table}
+        WHERE organization_id = %(org)s),
+      (SELECT count(*) FROM {ProviderDiscount._meta.db_table}
+        WHERE organization_id = %(org)s)
+"""  # noqa: S608 - table names from the models, values as parameters
+
+
 def _version(org):
-    prices = Price.objects.filter(Q(organization__isnull=True) | Q(organization=org)).aggregate(
-        changed=Max("updated_at"), rows=Count("id")
-    )
-    discounts = (
-        ProviderDiscount.objects.for_org(org).aggregate(changed=Max("updated_at"), rows=Count("id"))
-        if org
-        else {}
-    )
-    return (prices["changed"], prices["rows"], discounts.get("changed"), discounts.get("rows"))
+    """Changes whenever a price or discount the organization sees is added, changed or removed
+    (loading the catalogue re-saves every public price). One round trip."""
+    with connection.cursor() as cursor:
+        cursor.execute(VERSION_SQL, {"org": org.pk if org else None})
+        return tuple(cursor.fetchone())
 
 
 class _Cache:
@@ -160,7 +196,7 @@ class _Cache:
             if hit and hit[0] == version:
                 self.tables.move_to_end(org_id)
                 return hit[1]
-        table = OfferTable(build_offers(org))
+        table = OfferTable(build_offers(org), load_catalogue())
         with self.lock:
             self.tables[org_id] = (version, table)
             self.tables.move_to_end(org_id)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from estimates import lookup
 from estimates.models import Price, ProviderDiscount, PurchaseOption
+from estimates.offers import load_catalogue
 
 MAX_ROWS = 20_000
 MAX_PRICE = Decimal("10000")
@@ -90,8 +91,9 @@ def validate(prices: list, discounts: list) -> ParsedList:
     parsed = ParsedList()
     if len(prices) + len(discounts) > MAX_ROWS:
         raise PriceListError(f"At most {MAX_ROWS} rows per upload.")
-    find_region = functools.cache(lookup.region)  # one query per distinct name, not per row
-    find_instance = functools.cache(lookup.instance_type)
+    catalogue = load_catalogue()
+    find_region = functools.partial(lookup.region, catalogue)
+    find_instance = functools.partial(lookup.instance_type, catalogue)
     seen = set()
     for number, row in enumerate(prices, start=1):
         errors = {}

@@ -1,7 +1,7 @@
 """API errors: DRF's shape everywhere, and domain errors mapped to their status codes."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connections
 from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -19,4 +19,13 @@ def exception_handler(exc, context):
     elif isinstance(exc, IntegrityError):
         # A concurrent write won a uniqueness race that validation had already checked.
         exc = Conflict("This conflicts with a change made at the same time; reload and retry.")
-    return drf_exception_handler(exc, context)
+    if not getattr(context.get("view"), "writes_nothing", False):
+        return drf_exception_handler(exc, context)
+    # DRF marks any open transaction for rollback on errors, assuming it is the request's own
+    # (ATOMIC_REQUESTS). Views that write nothing run outside one, so an enclosing transaction
+    # is someone else's (a test's, a caller's): leave its state as it was.
+    states = {db.alias: db.needs_rollback for db in connections.all() if db.in_atomic_block}
+    response = drf_exception_handler(exc, context)
+    for alias, needs_rollback in states.items():
+        connections[alias].needs_rollback = needs_rollback
+    return response

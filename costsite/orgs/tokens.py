@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from costsite.orgs.models import ApiToken, Membership, TokenScope
@@ -46,18 +46,31 @@ def authenticate(token_text: str) -> TokenAuth | None:
     lookup_id = parse_token_text(token_text)
     if lookup_id is None:
         return None
+    # One query: the token, its organization and creator, and the creator's membership now.
+    creator_membership = Membership.objects.filter(
+        organization_id=OuterRef("organization_id"), user_id=OuterRef("user_id")
+    )
     token = (
-        ApiToken.objects.select_related("organization", "user").filter(lookup_id=lookup_id).first()
+        ApiToken.objects.select_related("organization", "user")
+        .filter(lookup_id=lookup_id)
+        .annotate(
+            membership_id=Subquery(creator_membership.values("pk")[:1]),
+            membership_role=Subquery(creator_membership.values("role")[:1]),
+        )
+        .first()
     )
     if token is None or not token.matches(token_text) or not token.is_active:
         return None
-    if not token.user.is_active:
+    if not token.user.is_active or token.membership_id is None:
         return None
-    membership = Membership.objects.filter(
-        organization_id=token.organization_id, user_id=token.user_id
-    ).first()
-    if membership is None:
-        return None
+    membership = Membership(
+        pk=token.membership_id,
+        organization=token.organization,
+        user=token.user,
+        role=token.membership_role,
+    )
+    membership._state.adding = False  # an existing row, loaded through the join above
+    membership._state.db = token._state.db
     touch_last_used(token)
     return TokenAuth(token=token, membership=membership)
 

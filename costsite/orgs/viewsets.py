@@ -7,6 +7,7 @@ rows. Subclasses say which model, serializer and roles; they refine the queryset
 
 from functools import cached_property
 
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, viewsets
@@ -81,6 +82,17 @@ class OrgContextViewSet(viewsets.GenericViewSet):
             context["org"] = self.org
             context["access"] = self.access
         return context
+
+
+class ReadOnlyRequestsMixin:
+    """For viewsets whose requests never write: no request-wide transaction (ATOMIC_REQUESTS),
+    which saves two database round trips per request."""
+
+    writes_nothing = True
+
+    @classmethod
+    def as_view(cls, *args, **kwargs):
+        return transaction.non_atomic_requests(super().as_view(*args, **kwargs))
 
 
 class OrgScopedViewSet(OrgContextViewSet):
