@@ -1,12 +1,15 @@
 """Issuing, checking and revoking API tokens."""
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
-from costsite.orgs.models import ApiToken, Membership, TokenScope
+from costsite.accounts.models import User
+from costsite.orgs.models import ApiToken, Membership, Organization, TokenScope
 from costsite.orgs.roles import Role
 from costsite.orgs.secrets import digest, new_token_text, parse_token_text
 
@@ -41,36 +44,76 @@ class TokenAuth:
         return Role.VIEWER
 
 
+@functools.cache
+def _token_query() -> str:
+    """The token, its organization, its creator and the creator's membership, in one round
+    trip. Written as SQL because this runs on every token request and the equivalent ORM query
+    (select_related plus two subqueries) costs ~2 ms of query building per request."""
+
+    def columns(model, alias):
+        return ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
+
+    token, org, user, member = JOINED_MODELS
+    return (
+        f"SELECT {columns(token, 't')}, {columns(org, 'o')}, {columns(user, 'u')}, "  # noqa: S608
+        f"{columns(member, 'm')} "
+        f'FROM "{token._meta.db_table}" t '
+        f'JOIN "{org._meta.db_table}" o ON o."id" = t."organization_id" '
+        f'JOIN "{user._meta.db_table}" u ON u."id" = t."user_id" '
+        f'LEFT JOIN "{member._meta.db_table}" m '
+        f'ON m."organization_id" = t."organization_id" AND m."user_id" = t."user_id" '
+        f'WHERE t."lookup_id" = %s'
+    )
+
+
+JOINED_MODELS = (ApiToken, Organization, User, Membership)
+
+
+def _converters(model):
+    """The database converters the ORM would apply to each column (datetimes on SQLite...)."""
+    result = []
+    for field in model._meta.concrete_fields:
+        column = field.get_col(model._meta.db_table)
+        result.append(
+            (column, connection.ops.get_db_converters(column) + field.get_db_converters(connection))
+        )
+    return result
+
+
+def _instances(row):
+    """Split a joined row into model instances (None for the membership if there is none)."""
+    instances, offset = [], 0
+    for model in JOINED_MODELS:
+        fields = model._meta.concrete_fields
+        values = list(row[offset : offset + len(fields)])
+        offset += len(fields)
+        if values[0] is None:  # the LEFT JOIN found nothing
+            instances.append(None)
+            continue
+        for i, (column, converters) in enumerate(_converters(model)):
+            for convert in converters:
+                values[i] = convert(values[i], column, connection)
+        instances.append(model.from_db(connection.alias, [f.attname for f in fields], values))
+    return instances
+
+
 def authenticate(token_text: str) -> TokenAuth | None:
     """The token and its creator's current membership, or None if the token must not work."""
     lookup_id = parse_token_text(token_text)
     if lookup_id is None:
         return None
-    # One query: the token, its organization and creator, and the creator's membership now.
-    creator_membership = Membership.objects.filter(
-        organization_id=OuterRef("organization_id"), user_id=OuterRef("user_id")
-    )
-    token = (
-        ApiToken.objects.select_related("organization", "user")
-        .filter(lookup_id=lookup_id)
-        .annotate(
-            membership_id=Subquery(creator_membership.values("pk")[:1]),
-            membership_role=Subquery(creator_membership.values("role")[:1]),
-        )
-        .first()
-    )
-    if token is None or not token.matches(token_text) or not token.is_active:
+    with connection.cursor() as cursor:
+        cursor.execute(_token_query(), [lookup_id])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    if not token.user.is_active or token.membership_id is None:
+    token, organization, user, membership = _instances(row)
+    if not token.matches(token_text) or not token.is_active or not user.is_active:
         return None
-    membership = Membership(
-        pk=token.membership_id,
-        organization=token.organization,
-        user=token.user,
-        role=token.membership_role,
-    )
-    membership._state.adding = False  # an existing row, loaded through the join above
-    membership._state.db = token._state.db
+    if membership is None:
+        return None
+    token.organization, token.user = organization, user
+    membership.organization, membership.user = organization, user
     touch_last_used(token)
     return TokenAuth(token=token, membership=membership)
 
