@@ -153,6 +153,7 @@ def plan(table: OfferTable, jobs: list[TestJob], providers=None, regions=None, c
     }
     return {
         "tests": rows,
+        "currency": "USD",  # the catalogue's currency
         "monthly_total_on_demand": monthly["on_demand"],
         "monthly_total_spot": monthly["spot"],
         "assumptions": [
