@@ -2,6 +2,13 @@
 
 from django.urls import include, path
 
+from budgets.api import (
+    AlertRuleViewSet,
+    AlertViewSet,
+    BudgetViewSet,
+    ExpenseViewSet,
+    ImportViewSet,
+)
 from costsite.notify.api import ChannelViewSet
 from costsite.orgs.api import (
     ApiTokenViewSet,
@@ -28,6 +35,11 @@ org.register("invitations", InvitationViewSet, basename="invitation")
 org.register("teams", TeamViewSet, basename="team")
 org.register("tokens", ApiTokenViewSet, basename="apitoken")
 org.register("channels", ChannelViewSet, basename="channel")
+org.register("budgets", BudgetViewSet, basename="budget")
+org.register("alert-rules", AlertRuleViewSet, basename="alert-rule")
+org.register("alerts", AlertViewSet, basename="alert")
+org.register("expenses/imports", ImportViewSet, basename="expense-import")
+org.register("expenses", ExpenseViewSet, basename="expense")
 org.register("estimates/saved", SavedEstimateViewSet, basename="saved-estimate")
 org.register("estimates/price-list/prices", OrgPriceViewSet, basename="org-price")
 org.register("estimates/price-list/discounts", DiscountViewSet, basename="discount")

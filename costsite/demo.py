@@ -1,4 +1,4 @@
-"""Demo data for `manage.py seed_demo`. Each app adds a seeder here as it grows.
+"""Demo data for `manage.py seed_demo`.
 
 Seeders are idempotent (get_or_create / update_or_create) and take the demo organization.
 """
@@ -58,5 +58,11 @@ def seed_channels(org: Organization) -> None:
     )
 
 
-# Run after seed_organization, each with the demo organization.
+# Run after seed_organization, each with the demo organization. Apps built on the platform
+# add theirs with register() from their AppConfig.ready (the platform does not import them).
 SEEDERS = [seed_channels]
+
+
+def register(seeder) -> None:
+    if seeder not in SEEDERS:
+        SEEDERS.append(seeder)

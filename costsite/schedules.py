@@ -6,6 +6,12 @@ Each entry: name -> (task path, schedule type, minutes for MINUTES schedules).
 from django_q.models import Schedule
 
 SCHEDULES = {
+    "budgets: pull cloud costs": ("budgets.tasks.pull_cloud_costs", Schedule.DAILY, None),
+    "budgets: evaluate all budgets": (
+        "budgets.tasks.evaluate_all_budgets",
+        Schedule.MINUTES,
+        15,
+    ),
     "estimates: refresh AWS prices": (
         "estimates.tasks.refresh_aws_prices",
         Schedule.DAILY,

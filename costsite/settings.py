@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "costsite.orgs",
     "costsite.notify",
     "estimates",
+    "budgets",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +116,11 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "media/"  # not served: uploads (billing imports) are read by tasks only
+# Billing imports wait here for a worker: with workers on other machines, share this directory.
+COSTSITE_MAX_IMPORT_MB = int(os.environ.get("COSTSITE_MAX_IMPORT_MB", "1024"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -203,6 +209,7 @@ SPECTACULAR_SETTINGS = {
         "EgressKindEnum": "estimates.models.EgressKind",
         "EstimateKindEnum": "estimates.models.EstimateKind",
         "ChannelKindEnum": "costsite.notify.models.ChannelKind",
+        "AlertKindEnum": "budgets.models.AlertKind",
     },
 }
 

@@ -21,6 +21,7 @@ from costsite.orgs.throttling import CallerRateThrottle
 from costsite.orgs.tokens import issue_token, revoke
 from estimates.catalog_loader import load_catalog
 from estimates.offers import clear_cache
+from tests.receiver import Receiver
 
 
 @pytest.fixture(autouse=True)
@@ -143,3 +144,12 @@ def api_client(user=None, token=None):
 def api():
     """api(user=..., token=...) -> an APIClient logged in or carrying a bearer token."""
     return api_client
+
+
+@pytest.fixture
+def receiver(settings):
+    """A real HTTP server on 127.0.0.1 recording webhook requests (private targets allowed)."""
+    settings.COSTSITE_WEBHOOK_ALLOW_PRIVATE = True
+    server = Receiver()
+    yield server
+    server.close()

@@ -11,7 +11,14 @@ from costsite.notify.channels import create_channel
 from costsite.notify.models import ChannelKind
 from costsite.orgs.invitations import create_invitation
 from costsite.orgs.models import Membership, Team
-from costsite.orgs.roles import FINANCE_WRITERS, MANAGERS, OPERATORS, READERS, Role
+from costsite.orgs.roles import (
+    FINANCE_WRITERS,
+    MANAGERS,
+    OPERATORS,
+    READERS,
+    SPEND_WRITERS,
+    Role,
+)
 from costsite.orgs.tokens import issue_token
 
 
@@ -78,7 +85,7 @@ def new_discount(org, actor):
     return ProviderDiscount.objects.create(organization=org, provider="gcp", percent="5")
 
 
-def price_list_file():
+def price_list_file(org=None):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     content = b"provider,region,instance_type,purchase_option,price_per_hour,currency\n"
@@ -112,14 +119,15 @@ class Case:
     path: str  # with {org} and, for detail URLs, {id}
     allowed: frozenset
     ok: int
-    body: object = None  # a dict, or a callable returning one (fresh files per call)
+    body: object = None  # a dict, or a callable(org) returning one (fresh files, new rows)
     obj: object = None  # factory(org, actor) for {id}
     session_only: bool = False
     computation: bool = False  # a POST that writes nothing: read tokens may call it
     fixtures: tuple = ()  # pytest fixtures the case needs (e.g. the catalogue)
+    multipart: bool = False  # send the body as a form upload instead of JSON
 
-    def data(self):
-        return self.body() if callable(self.body) else self.body
+    def data(self, org):
+        return self.body(org) if callable(self.body) else self.body
 
     @property
     def id(self):
@@ -563,4 +571,309 @@ PAGE_CASES += [
         302,
         obj=new_discount,
     ),
+]
+
+
+# --- budgets -----------------------------------------------------------------------------------
+
+
+def new_budget(org, actor):
+    from budgets.models import Budget
+
+    return Budget.objects.create(
+        organization=org, name=f"B{Budget.objects.count()}", amount="1000", currency="USD"
+    )
+
+
+def new_rule(org, actor):
+    from budgets.models import AlertRule
+
+    return AlertRule.objects.create(organization=org, budget=new_budget(org, actor), percent="80")
+
+
+def new_alert(org, actor):
+    from datetime import date
+
+    from budgets.models import Alert
+
+    rule = new_rule(org, actor)
+    return Alert.objects.create(
+        organization=org,
+        rule=rule,
+        budget=rule.budget,
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        kind="actual",
+        percent="80",
+        spent="900",
+        forecast="1200",
+        amount="1000",
+        currency="USD",
+    )
+
+
+def new_expense(org, actor):
+    from django.utils import timezone
+
+    from budgets.models import Expense
+
+    return Expense.objects.create(
+        organization=org, amount="12.5", currency="USD", incurred_at=timezone.now(), source="manual"
+    )
+
+
+def new_import(org, actor):
+    from budgets.models import ExpenseImport
+
+    return ExpenseImport.objects.create(organization=org, filename="f.csv", status="completed")
+
+
+def focus_file(org=None):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    header = b"ProviderName,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,BilledCost\n"
+    row = b"AWS,USD,2026-11-01 00:00:00,2026-11-01 01:00:00,1.25\n"
+    return {"file": SimpleUploadedFile("focus.csv", header + row, "text/csv")}
+
+
+EXPENSE_BODY = {
+    "amount": "12.50",
+    "currency": "USD",
+    "incurred_at": "2026-11-02T10:00:00Z",
+    "provider": "aws",
+    "service": "EC2",
+}
+B = API + "/budgets"
+API_CASES += [
+    Case("api:budget-list", "get", B + "/", READERS, 200),
+    Case(
+        "api:budget-list",
+        "post",
+        B + "/",
+        FINANCE_WRITERS,
+        201,
+        {"name": "GPU", "amount": "1000.00", "currency": "USD", "period": "monthly"},
+    ),
+    Case(
+        "api:budget-presets",
+        "post",
+        B + "/presets",
+        FINANCE_WRITERS,
+        201,
+        {"size": "small", "name": "CI"},
+    ),
+    Case("api:budget-detail", "get", B + "/{id}/", READERS, 200, obj=new_budget),
+    Case(
+        "api:budget-detail",
+        "patch",
+        B + "/{id}/",
+        FINANCE_WRITERS,
+        200,
+        {"amount": "1500"},
+        obj=new_budget,
+    ),
+    Case(
+        "api:budget-detail",
+        "put",
+        B + "/{id}/",
+        FINANCE_WRITERS,
+        200,
+        {"name": "X", "amount": "10", "currency": "USD", "period": "monthly"},
+        obj=new_budget,
+    ),
+    Case("api:budget-detail", "delete", B + "/{id}/", FINANCE_WRITERS, 204, obj=new_budget),
+    Case("api:alert-rule-list", "get", API + "/alert-rules/", READERS, 200),
+    Case(
+        "api:alert-rule-list",
+        "post",
+        API + "/alert-rules/",
+        FINANCE_WRITERS,
+        201,
+        lambda org: {
+            "budget": new_budget(org, None).pk,
+            "percent": "50",
+            "kind": "actual",
+            "channels": [],
+        },
+    ),
+    Case("api:alert-rule-detail", "get", API + "/alert-rules/{id}/", READERS, 200, obj=new_rule),
+    Case(
+        "api:alert-rule-detail",
+        "patch",
+        API + "/alert-rules/{id}/",
+        FINANCE_WRITERS,
+        200,
+        {"percent": "90"},
+        obj=new_rule,
+    ),
+    Case(
+        "api:alert-rule-detail",
+        "put",
+        API + "/alert-rules/{id}/",
+        FINANCE_WRITERS,
+        200,
+        lambda org: {
+            "budget": new_budget(org, None).pk,
+            "percent": "60",
+            "kind": "forecast",
+            "channels": [],
+        },
+        obj=new_rule,
+    ),
+    Case(
+        "api:alert-rule-detail",
+        "delete",
+        API + "/alert-rules/{id}/",
+        FINANCE_WRITERS,
+        204,
+        obj=new_rule,
+    ),
+    Case("api:alert-list", "get", API + "/alerts/", READERS, 200),
+    Case("api:alert-detail", "get", API + "/alerts/{id}/", READERS, 200, obj=new_alert),
+    Case(
+        "api:alert-acknowledge",
+        "post",
+        API + "/alerts/{id}/acknowledge",
+        SPEND_WRITERS,
+        200,
+        obj=new_alert,
+    ),
+    Case(
+        "api:alert-snooze",
+        "post",
+        API + "/alerts/{id}/snooze",
+        SPEND_WRITERS,
+        200,
+        {"hours": 24},
+        obj=new_alert,
+    ),
+    Case("api:expense-list", "get", API + "/expenses/", READERS, 200),
+    Case("api:expense-list", "post", API + "/expenses/", SPEND_WRITERS, 201, EXPENSE_BODY),
+    Case(
+        "api:expense-bulk",
+        "post",
+        API + "/expenses/bulk",
+        SPEND_WRITERS,
+        201,
+        {"expenses": [EXPENSE_BODY, {**EXPENSE_BODY, "amount": "3"}]},
+    ),
+    Case("api:expense-summary", "get", API + "/expenses/summary?group_by=provider", READERS, 200),
+    Case(
+        "api:expense-import-file",
+        "post",
+        API + "/expenses/import",
+        SPEND_WRITERS,
+        202,
+        focus_file,
+        multipart=True,
+    ),
+    Case("api:expense-detail", "get", API + "/expenses/{id}/", READERS, 200, obj=new_expense),
+    Case(
+        "api:expense-detail",
+        "delete",
+        API + "/expenses/{id}/",
+        FINANCE_WRITERS,
+        204,
+        obj=new_expense,
+    ),
+    Case("api:expense-import-list", "get", API + "/expenses/imports/", READERS, 200),
+    Case(
+        "api:expense-import-detail",
+        "get",
+        API + "/expenses/imports/{id}/",
+        READERS,
+        200,
+        obj=new_import,
+    ),
+]
+
+P = PAGE
+PAGE_CASES += [
+    Case("budgets:list", "get", P + "/budgets/", READERS, 200),
+    Case("budgets:create", "get", P + "/budgets/new/", FINANCE_WRITERS, 200),
+    Case(
+        "budgets:create",
+        "post",
+        P + "/budgets/new/",
+        FINANCE_WRITERS,
+        302,
+        {"name": "GPU", "amount": "500", "currency": "USD", "period": "monthly"},
+    ),
+    Case("budgets:preset", "get", P + "/budgets/presets/", FINANCE_WRITERS, 200),
+    Case(
+        "budgets:preset",
+        "post",
+        P + "/budgets/presets/",
+        FINANCE_WRITERS,
+        302,
+        {"size": "medium", "name": "CI"},
+    ),
+    Case("budgets:detail", "get", P + "/budgets/{id}/", READERS, 200, obj=new_budget),
+    Case("budgets:edit", "get", P + "/budgets/{id}/edit/", FINANCE_WRITERS, 200, obj=new_budget),
+    Case(
+        "budgets:edit",
+        "post",
+        P + "/budgets/{id}/edit/",
+        FINANCE_WRITERS,
+        302,
+        {"name": "Edited", "amount": "700", "currency": "USD", "period": "monthly"},
+        obj=new_budget,
+    ),
+    Case(
+        "budgets:delete", "post", P + "/budgets/{id}/delete/", FINANCE_WRITERS, 302, obj=new_budget
+    ),
+    Case(
+        "budgets:rule-create",
+        "post",
+        P + "/budgets/{id}/rules/",
+        FINANCE_WRITERS,
+        302,
+        {"percent": "75", "kind": "actual"},
+        obj=new_budget,
+    ),
+    Case(
+        "budgets:rule-delete",
+        "post",
+        P + "/budgets/rules/{id}/delete/",
+        FINANCE_WRITERS,
+        302,
+        obj=new_rule,
+    ),
+    Case(
+        "budgets:alert-acknowledge",
+        "post",
+        P + "/budgets/alerts/{id}/acknowledge/",
+        SPEND_WRITERS,
+        302,
+        obj=new_alert,
+    ),
+    Case("budgets:expenses", "get", P + "/expenses/", READERS, 200),
+    Case(
+        "budgets:expenses",
+        "post",
+        P + "/expenses/",
+        SPEND_WRITERS,
+        302,
+        {
+            "amount": "5",
+            "currency": "USD",
+            "incurred_at": "2026-11-02 10:00",
+            "purchase_type": "on_demand",
+        },
+    ),
+    Case("budgets:expense-export", "get", P + "/expenses/export.csv", READERS, 200),
+    Case("budgets:import", "get", P + "/expenses/import/", READERS, 200),
+    Case(
+        "budgets:import",
+        "post",
+        P + "/expenses/import/",
+        SPEND_WRITERS,
+        302,
+        lambda org: {**focus_file(), "cost_column": "BilledCost"},
+    ),
+    Case(
+        "budgets:import-detail", "get", P + "/expenses/imports/{id}/", READERS, 200, obj=new_import
+    ),
+    Case("budgets:reports", "get", P + "/reports/", READERS, 200),
+    Case("budgets:report-export", "get", P + "/reports/export.csv", READERS, 200),
 ]

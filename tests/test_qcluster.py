@@ -16,7 +16,7 @@ from django_q.conf import Conf
 from costsite.notify.channels import create_channel
 from costsite.notify.delivery import send_test
 from costsite.notify.models import DeliveryStatus
-from tests.notify.conftest import Receiver
+from tests.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -96,8 +96,10 @@ def expected_api_status(case, actor, role):
     return case.ok if role in case.allowed else 403
 
 
-def call(client, case, url):
-    return getattr(client, case.method)(url, case.data(), format="json")
+def call(client, case, url, org):
+    return getattr(client, case.method)(
+        url, case.data(org), format="multipart" if case.multipart else "json"
+    )
 
 
 def use_fixtures(case, request):
@@ -112,7 +114,7 @@ def test_api_matrix(case, actor, org_a, org_b, member, request):
     user, token, role = make_actor(actor, org_a, org_b, member)
     obj = case.obj(org_a, user) if case.obj else None
     client = api_client(user=None if token else user, token=token)
-    response = call(client, case, case.url(org_a.slug, obj.pk if obj else None))
+    response = call(client, case, case.url(org_a.slug, obj.pk if obj else None), org_a)
     assert response.status_code == expected_api_status(case, actor, role), response.content
 
 
@@ -120,7 +122,7 @@ def test_api_matrix(case, actor, org_a, org_b, member, request):
 def test_api_foreign_id_under_own_slug_is_404(case, org_a, org_b, alice, request):
     use_fixtures(case, request)
     foreign = case.obj(org_b, None)
-    response = call(api_client(user=alice), case, case.url(org_a.slug, foreign.pk))
+    response = call(api_client(user=alice), case, case.url(org_a.slug, foreign.pk), org_a)
     assert response.status_code == 404
 
 
@@ -141,7 +143,7 @@ def test_page_matrix(case, actor, org_a, org_b, member, client, request):
     if user is not None:
         client.force_login(user)
     url = case.url(org_a.slug, obj.pk if obj else None)
-    response = getattr(client, case.method)(url, case.data() or {})
+    response = getattr(client, case.method)(url, case.data(org_a) or {})
     if actor == "anonymous":
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
@@ -156,7 +158,9 @@ def test_page_foreign_id_under_own_slug_is_404(case, org_a, org_b, alice, client
     use_fixtures(case, request)
     foreign = case.obj(org_b, None)
     client.force_login(alice)
-    response = getattr(client, case.method)(case.url(org_a.slug, foreign.pk), case.data() or {})
+    response = getattr(client, case.method)(
+        case.url(org_a.slug, foreign.pk), case.data(org_a) or {}
+    )
     assert response.status_code == 404
 
 

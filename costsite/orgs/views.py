@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from costsite.orgs import invitations, membership, tokens
+from costsite.orgs import overview as overview_panels
 from costsite.orgs.access import org_for_user
 from costsite.orgs.forms import InvitationForm, OrganizationForm, RoleForm, TeamForm, TokenForm
 from costsite.orgs.models import Invitation, Membership, Organization, Team
@@ -41,7 +42,13 @@ def overview(request, org_slug):
     return render(
         request,
         "orgs/overview.html",
-        {"org": org, "me": me, "members": members, "teams": teams},
+        {
+            "org": org,
+            "me": me,
+            "members": members,
+            "teams": teams,
+            "panels": overview_panels.render_panels(org, me),
+        },
     )
 
 

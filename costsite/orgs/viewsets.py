@@ -123,14 +123,9 @@ class OrgMemberField(serializers.PrimaryKeyRelatedField):
         return User.objects.filter(memberships__organization=org)
 
 
-class OrgScopedSerializer(serializers.ModelSerializer):
+class OrgScopedFieldsMixin:
     """Restricts every related field whose model is tenant-owned to the URL's organization, so
-    an id from another organization is a 400 ("object does not exist"), never a cross-link.
-    New rows always get the URL's organization, whatever the viewset does."""
-
-    def create(self, validated_data):
-        validated_data["organization"] = self.context["org"]
-        return super().create(validated_data)
+    an id from another organization is a 400 ("object does not exist"), never a cross-link."""
 
     def get_fields(self):
         fields = super().get_fields()
@@ -143,3 +138,12 @@ class OrgScopedSerializer(serializers.ModelSerializer):
             if queryset is not None and hasattr(queryset, "for_org"):
                 relation.queryset = queryset.for_org(org) if org else queryset.none()
         return fields
+
+
+class OrgScopedSerializer(OrgScopedFieldsMixin, serializers.ModelSerializer):
+    """A model serializer whose related fields are limited to the URL's organization; new rows
+    always get the URL's organization, whatever the viewset does."""
+
+    def create(self, validated_data):
+        validated_data["organization"] = self.context["org"]
+        return super().create(validated_data)

@@ -15,6 +15,7 @@ document.addEventListener("DOMContentLoaded", () => {
         maintainAspectRatio: false,
         indexAxis: spec.indexAxis || "x",
         animation: false,
+        spanGaps: false,
         plugins: {
           title: { display: Boolean(spec.title), text: spec.title },
           legend: { display: spec.type === "doughnut" || spec.datasets.length > 1 },

@@ -1,8 +1,6 @@
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
-
 
 class Receiver:
     """A real HTTP server on 127.0.0.1 that records requests and answers with queued statuses."""
@@ -37,11 +35,3 @@ class Receiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.COSTSITE_WEBHOOK_ALLOW_PRIVATE = True
-    server = Receiver()
-    yield server
-    server.close()

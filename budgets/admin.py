@@ -1,0 +1,122 @@
+"""Finance staff edit budgets, allocations, thresholds and expenses here, for their own
+organizations only (OrgScopedAdminMixin); every budget change is recorded in its history."""
+
+from django.contrib import admin
+
+from budgets import history
+from budgets.models import (
+    Alert,
+    AlertRule,
+    Budget,
+    BudgetChange,
+    CloudCostSource,
+    Expense,
+    ExpenseImport,
+)
+from costsite.orgs.admin_scoping import OrgScopedAdminMixin
+
+
+class AlertRuleInline(admin.TabularInline):
+    model = AlertRule
+    extra = 0
+    fields = ["percent", "kind", "channels"]
+    filter_horizontal = []
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        from costsite.notify.models import Channel
+        from costsite.orgs.admin_scoping import admin_organizations
+
+        kwargs["queryset"] = Channel.objects.for_orgs(admin_organizations(request.user))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class BudgetChangeInline(admin.TabularInline):
+    model = BudgetChange
+    extra = 0
+    fields = ["changed_at", "changed_by", "field", "old_value", "new_value", "via"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = "Change history"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Budget)
+class BudgetAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "organization", "team", "parent", "amount", "currency", "period"]
+    list_filter = ["period", "currency"]
+    search_fields = ["name"]
+    inlines = [AlertRuleInline, BudgetChangeInline]
+
+    def save_model(self, request, obj, form, change):
+        before = history.snapshot(Budget.objects.get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+        history.record(obj, before, request.user, "admin")
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not AlertRule:
+            return super().save_formset(request, form, formset, change)
+        rules = formset.save(commit=False)  # rules belong to the budget's organization
+        for rule in formset.deleted_objects:
+            rule.delete()
+        for rule in rules:
+            rule.organization = form.instance.organization
+            rule.save()
+        formset.save_m2m()
+        return None
+
+
+@admin.register(Expense)
+class ExpenseAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["incurred_at", "amount", "currency", "provider", "service", "team", "source"]
+    list_filter = ["source", "purchase_type", "provider"]
+    search_fields = ["service", "description", "external_id", "resource_id"]
+    date_hierarchy = "incurred_at"
+    readonly_fields = ["import_batch", "created_by", "created_at"]
+
+
+@admin.register(Alert)
+class AlertAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "budget",
+        "kind",
+        "percent",
+        "period_start",
+        "spent",
+        "fired_at",
+        "acknowledged_at",
+    ]
+    readonly_fields = [f.name for f in Alert._meta.fields if f.name not in ("snoozed_until",)]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ExpenseImport)
+class ExpenseImportAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "filename",
+        "organization",
+        "status",
+        "rows_imported",
+        "rows_skipped",
+        "created_at",
+    ]
+    readonly_fields = [f.name for f in ExpenseImport._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CloudCostSource)
+class CloudCostSourceAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "organization",
+        "provider",
+        "account_label",
+        "enabled",
+        "last_pulled_at",
+        "last_result",
+    ]
+    readonly_fields = ["last_pulled_at", "last_result"]

@@ -1,0 +1,505 @@
+"""Streaming parser for FOCUS billing exports (FinOps Open Cost and Usage Specification 1.0-1.2).
+
+Accepted input
+--------------
+- A CSV file, or the same CSV compressed with gzip (detected by its magic bytes, not by its name).
+  ZIP, Parquet and UTF-16 files are recognised and refused with a message saying so.
+- UTF-8 text; a leading byte-order mark is ignored. Any other encoding is refused, naming the line.
+- The first non-blank line is the header. Columns may come in any order; names are matched
+  case-sensitively, as FOCUS spells them, ignoring surrounding spaces. Extra columns are allowed.
+- Required columns: BillingCurrency, ChargePeriodStart, ChargePeriodEnd, the cost column chosen
+  (one of ``COST_COLUMNS``; BilledCost by default) and the provider's name under either of its
+  names: ``ProviderName`` (FOCUS 1.0, 1.1 and 1.2) or ``ServiceProviderName`` (the newer name
+  that replaces the deprecated ProviderName); ServiceProviderName wins when both are present.
+  Every other column those versions define is optional here.
+- Optional columns read (as "" when absent): ``OPTIONAL_COLUMNS`` - ServiceName, ServiceCategory,
+  RegionId, ResourceId, SubAccountId, PricingCategory, CommitmentDiscountId, ChargeCategory,
+  ChargeDescription, Tags.
+- Empty values: an empty field or the literal ``NULL`` (quoted or not), surrounding spaces ignored.
+- Costs: exact decimals (never floats), finite, at most 1e12 in magnitude.
+- Date-times: ISO 8601 as FOCUS files write them: ``2024-09-18 22:00:00``, ``2024-09-18T22:00:00Z``,
+  ``...+00:00``, with or without fractional seconds. Values without an offset are UTC; all are
+  returned as aware UTC datetimes. ChargePeriodEnd must not be before ChargePeriodStart.
+- Tags, when present, must be a JSON object.
+
+Results
+-------
+``read_rows`` yields one ``FocusRow`` per valid record and one ``RowError`` per invalid record
+(all of its problems in one reason, each naming its column), holding one record in memory at a
+time. A problem with the file as a whole raises ``FocusFileError`` - at once for the header, or
+during iteration for damage found further on (corrupt gzip, non-UTF-8 bytes, the size limit), so a
+caller storing rows as they come should do so in a transaction.
+
+``FocusRow.external_id`` is a de-duplication key that stays the same when the same record is read
+again, from this file or another with the same columns: the first 40 hex digits of the SHA-256
+of all the record's columns, names and values, sorted by column name (values stripped, NULL and ""
+both written as ""), then ``:n``, where n counts identical records earlier in the same file (so
+two identical lines are both kept). It does not depend on column order, on quoting, on the cost
+column chosen, on a byte-order mark or on gzip. Counting repeats keeps 24-48 bytes per distinct
+record; everything else uses constant memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import json
+import zlib
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import BinaryIO, TextIO
+
+COST_COLUMNS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
+PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")  # preferred first
+DEFAULT_MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
+MAX_LINE_BYTES = 1024**2
+MAX_AMOUNT = Decimal("1e12")
+DESCRIPTION_LENGTH = 500
+
+OPTIONAL_COLUMNS = (
+    "ServiceName",
+    "ServiceCategory",
+    "RegionId",
+    "ResourceId",
+    "SubAccountId",
+    "PricingCategory",
+    "CommitmentDiscountId",
+    "ChargeCategory",
+    "ChargeDescription",
+    "Tags",
+)
+_PROVIDERS = {
+    "aws": "aws",
+    "amazon": "aws",
+    "amazon web services": "aws",
+    "amazon web services, inc.": "aws",
+    "azure": "azure",
+    "microsoft": "azure",
+    "microsoft azure": "azure",
+    "microsoft corporation": "azure",
+    "gcp": "gcp",
+    "google": "gcp",
+    "google cloud": "gcp",
+    "google cloud platform": "gcp",
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+_REFUSED_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"PAR1", "a Parquet file"),
+    (b"\xff\xfe", "UTF-16 text"),
+    (b"\xfe\xff", "UTF-16 text"),
+)
+
+
+class FocusFileError(ValueError):
+    """The file as a whole is unusable; the message is meant for a person."""
+
+
+@dataclass(frozen=True)
+class FocusRow:
+    line: int  # 1-based physical line where the record starts (the header is line 1)
+    amount: Decimal
+    currency: str
+    provider: str
+    provider_name: str
+    service: str
+    service_category: str
+    region: str
+    resource_id: str
+    sub_account: str
+    charge_period_start: datetime
+    charge_period_end: datetime
+    purchase_type: str  # "spot", "commitment" or "on_demand"
+    charge_category: str
+    tags: dict
+    description: str
+    external_id: str
+
+
+@dataclass
+class RowError:
+    line: int
+    reason: str
+
+
+def normalise_provider(name: str) -> str:
+    """A short provider key: aws, azure or gcp for those, else the name lower-cased, spaces → -."""
+    key = " ".join(name.lower().split())
+    return _PROVIDERS.get(key) or key.replace(" ", "-")
+
+
+# -- bytes to text ---------------------------------------------------------------------------
+
+
+class _Prefixed(io.RawIOBase):
+    """A readable stream: the bytes already read to sniff the format, then the rest of `stream`."""
+
+    def __init__(self, prefix: bytes, stream: BinaryIO):
+        self._prefix = prefix
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._prefix:
+            data, self._prefix = self._prefix[: len(buffer)], self._prefix[len(buffer) :]
+        else:
+            data = self._stream.read(len(buffer)) or b""
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class _Utf8Lines(io.TextIOBase):
+    """Decodes a binary stream line by line, so errors can name the line, and counts the bytes."""
+
+    encoding = "utf-8"
+
+    def __init__(self, source, *, max_bytes: int, gzipped: bool):
+        self._source = source
+        self._max_bytes = max_bytes
+        self._gzipped = gzipped
+        self._bytes = 0
+        self._line = 0
+        self._pending = ""
+
+    def readable(self) -> bool:
+        return True
+
+    def _next_line(self) -> str:
+        room = self._max_bytes - self._bytes
+        try:
+            data = self._source.readline(min(room, MAX_LINE_BYTES) + 1)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            if not self._gzipped:
+                raise
+            raise FocusFileError(
+                f"The gzip data is corrupt or truncated (after line {self._line}): {exc}"
+            ) from None
+        if not data:
+            return ""
+        offset = self._bytes
+        self._bytes += len(data)
+        self._line += 1
+        if len(data) > room:
+            size = "uncompressed size" if self._gzipped else "size"
+            raise FocusFileError(
+                f"The file's {size} exceeds the limit of {self._max_bytes:,} bytes "
+                f"(stopped at line {self._line})."
+            )
+        if len(data) > MAX_LINE_BYTES:
+            raise FocusFileError(f"Line {self._line} is longer than {MAX_LINE_BYTES:,} bytes.")
+        if self._line == 1 and data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8) :]
+            offset += len(codecs.BOM_UTF8)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FocusFileError(
+                f"Line {self._line} is not valid UTF-8 (byte {exc.start + 1} of the line, "
+                f"byte {offset + exc.start + 1} of the {'uncompressed ' * self._gzipped}file); "
+                "export the file as UTF-8."
+            ) from None
+
+    def readline(self, size: int | None = -1) -> str:
+        line, self._pending = (self._pending or self._next_line()), ""
+        if size is not None and 0 <= size < len(line):
+            line, self._pending = line[:size], line[size:]
+        return line
+
+    def read(self, size: int | None = -1) -> str:
+        parts, total = [], 0
+        while size is None or size < 0 or total < size:
+            part = self.readline(-1 if size is None or size < 0 else size - total)
+            if not part:
+                break
+            parts.append(part)
+            total += len(part)
+        return "".join(parts)
+
+    def __next__(self) -> str:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+def open_text(
+    stream: BinaryIO, *, max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
+) -> TextIO:
+    """A text stream over `stream` (plain or gzip-compressed UTF-8), yielding lines as read.
+
+    Raises FocusFileError, while reading, for non-UTF-8 bytes, corrupt gzip data, or more than
+    `max_uncompressed_bytes` of text (counted as it is decompressed, so a gzip bomb stops early).
+    Does not close `stream`.
+    """
+    head = b""
+    while len(head) < 4 and (chunk := stream.read(4 - len(head))):
+        head += chunk
+    for magic, kind in _REFUSED_MAGIC:
+        if head.startswith(magic):
+            raise FocusFileError(
+                f"This looks like {kind}; upload the FOCUS export as CSV (UTF-8), "
+                "optionally gzip-compressed."
+            )
+    source = io.BufferedReader(_Prefixed(head, stream), 1 << 16)
+    gzipped = head.startswith(_GZIP_MAGIC)
+    if gzipped:
+        source = gzip.GzipFile(fileobj=source, mode="rb")
+    return _Utf8Lines(source, max_bytes=max_uncompressed_bytes, gzipped=gzipped)
+
+
+# -- values ----------------------------------------------------------------------------------
+
+
+def _show(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:40] + "…")
+
+
+def _parse_amount(text: str) -> Decimal:
+    if not text:
+        raise ValueError("is empty")
+    # Decimal() would also take "1_000" and non-ASCII digits; a CSV number has neither.
+    if not text.isascii() or "_" in text:
+        raise ValueError(f"{_show(text)} is not a number")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{_show(text)} is not a number") from None
+    if not amount.is_finite():
+        raise ValueError(f"{_show(text)} is not a finite number")
+    if abs(amount) > MAX_AMOUNT:
+        raise ValueError(f"{_show(text)} is implausibly large (over {MAX_AMOUNT:,.0f})")
+    return amount
+
+
+@lru_cache(maxsize=4096)  # charge periods repeat a lot (hours, days)
+def _parse_datetime(text: str) -> datetime:
+    if not text:
+        raise ValueError("is empty")
+    if len(text) < 16 or text[4] != "-" or text[7] != "-" or text[10] not in ("T", " "):
+        raise ValueError(f"{_show(text)} is not a date-time like 2024-09-18T22:00:00Z")
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{_show(text)} is not a date-time like 2024-09-18T22:00:00Z") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _RepeatCounter:
+    """How often each 64-bit key was counted before. An open-addressing hash table in two arrays
+    (keys, counts), at most half full: 24-48 bytes per distinct key, where a dict of ints costs
+    ~100, and nothing more for repeats."""
+
+    def __init__(self) -> None:
+        self._keys = array("Q", bytes(8 * 1024))
+        self._counts = array("I", bytes(4 * 1024))
+        self._used = 0
+
+    def count(self, key: int) -> int:
+        """How many times `key` (non-zero) was counted before; then count it once more."""
+        keys, mask = self._keys, len(self._keys) - 1
+        i = key & mask
+        while keys[i] and keys[i] != key:
+            i = (i + 1) & mask
+        n = self._counts[i]
+        self._counts[i] = n + 1
+        if not n:
+            keys[i] = key
+            self._used += 1
+            if 2 * self._used > len(keys):
+                self._grow()
+        return n
+
+    def _grow(self) -> None:
+        old_keys, old_counts = self._keys, self._counts
+        size = 2 * len(old_keys)
+        keys, counts = array("Q", bytes(8 * size)), array("I", bytes(4 * size))
+        mask = size - 1
+        for key, n in zip(old_keys, old_counts, strict=True):
+            if n:
+                i = key & mask
+                while keys[i]:
+                    i = (i + 1) & mask
+                keys[i], counts[i] = key, n
+        self._keys, self._counts = keys, counts
+
+
+# -- rows ------------------------------------------------------------------------------------
+
+
+class _Columns:
+    """Where each needed column is, for one header."""
+
+    def __init__(self, header: list[str], cost_column: str):
+        self.names = [name.strip() for name in header]
+        index = {}
+        for i, name in enumerate(self.names):
+            if name in index:
+                raise FocusFileError(f"The header names the column {name!r} twice.")
+            index[name] = i
+        self.provider_column = next((c for c in PROVIDER_COLUMNS if c in index), "ProviderName")
+        required = (
+            self.provider_column,
+            "BillingCurrency",
+            "ChargePeriodStart",
+            "ChargePeriodEnd",
+            cost_column,
+        )
+        missing = [name for name in required if name not in index]
+        if missing:
+            if "ProviderName" in missing:
+                missing[missing.index("ProviderName")] = "ProviderName (or ServiceProviderName)"
+            found = ", ".join(self.names[:8]) + (", …" if len(self.names) > 8 else "")
+            raise FocusFileError(
+                f"This is not a FOCUS export: required column(s) missing: {', '.join(missing)} "
+                f"(the header has: {found or 'nothing'})."
+            )
+        self.required = [index[name] for name in required]
+        absent = len(self.names)  # rows get one extra "" so absent columns read as ""
+        self.optional = {name: index.get(name, absent) for name in OPTIONAL_COLUMNS}
+
+
+def read_rows(
+    stream: BinaryIO,
+    *,
+    cost_column: str = "BilledCost",
+    max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES,
+) -> Iterator[FocusRow | RowError]:
+    """Records of a FOCUS export, one at a time: a FocusRow if valid, else a RowError.
+
+    The header is read and checked at once (FocusFileError if unusable); the rows as iterated.
+    """
+    if cost_column not in COST_COLUMNS:
+        raise ValueError(f"cost_column must be one of {', '.join(COST_COLUMNS)}")
+    reader = csv.reader(open_text(stream, max_uncompressed_bytes=max_uncompressed_bytes))
+    try:
+        header = next((row for row in reader if row), None)
+    except csv.Error as exc:
+        raise FocusFileError(f"The header line cannot be read as CSV: {exc}") from None
+    if header is None:
+        raise FocusFileError("The file is empty: no header line.")
+    return _records(reader, _Columns(header, cost_column), cost_column)
+
+
+def _records(reader, c: _Columns, cost_column: str) -> Iterator[FocusRow | RowError]:
+    width, provider_column = len(c.names), c.provider_column
+    i_provider, i_currency, i_start, i_end, i_cost = c.required
+    column = c.optional
+    i_tags = column["Tags"]
+    # external_id: the column names (sorted) are hashed once, each row's values in that order
+    order = sorted(range(width), key=c.names.__getitem__)
+    prefix = hashlib.sha256(b"focus-row-v1\n")
+    prefix.update(json.dumps([c.names[i] for i in order]).encode() + b"\n")
+    repeats = _RepeatCounter()
+    providers: dict[str, str] = {}
+    end_line = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line, end_line = end_line + 1, reader.line_num
+            yield RowError(line, f"unreadable CSV: {exc}")
+            continue
+        line, end_line = end_line + 1, reader.line_num
+        if not row:
+            continue  # blank line
+        if len(row) != width:
+            yield RowError(line, f"expected {width} columns as in the header, found {len(row)}")
+            continue
+        values = [("" if (v := raw.strip()) == "NULL" else v) for raw in row]
+
+        problems = []
+        provider_name = values[i_provider]
+        if not provider_name:
+            problems.append(f"{provider_column} is empty")
+        currency = values[i_currency]
+        if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+            problems.append(f"BillingCurrency {_show(currency)} is not a 3-letter currency code")
+        try:
+            amount = _parse_amount(values[i_cost])
+        except ValueError as exc:
+            problems.append(f"{cost_column} {exc}")
+        try:
+            start = _parse_datetime(values[i_start])
+        except ValueError as exc:
+            start = None
+            problems.append(f"ChargePeriodStart {exc}")
+        try:
+            end = _parse_datetime(values[i_end])
+        except ValueError as exc:
+            end = None
+            problems.append(f"ChargePeriodEnd {exc}")
+        if start and end and end < start:
+            problems.append(
+                f"ChargePeriodEnd {_show(values[i_end])} is before "
+                f"ChargePeriodStart {_show(values[i_start])}"
+            )
+        tags = {}
+        if i_tags < width and (tags_text := values[i_tags]):
+            try:
+                tags = json.loads(tags_text)
+            except (ValueError, RecursionError):
+                problems.append("Tags is not valid JSON")
+            else:
+                if not isinstance(tags, dict):
+                    problems.append("Tags is not a JSON object")
+        if problems:
+            yield RowError(line, "; ".join(problems))
+            continue
+
+        payload = "\x00".join([values[i] for i in order])
+        if payload.count("\x00") != width - 1:  # a value holds NUL itself: use an unambiguous form
+            payload = json.dumps([values[i] for i in order])
+        digest = prefix.copy()
+        digest.update(payload.encode())
+        raw_id = digest.digest()
+        n = repeats.count(int.from_bytes(raw_id[:8], "big") or 1)
+
+        values.append("")  # what absent optional columns point at
+        pricing = values[column["PricingCategory"]]
+        if pricing == "Dynamic":
+            purchase_type = "spot"
+        elif pricing == "Committed" or values[column["CommitmentDiscountId"]]:
+            purchase_type = "commitment"
+        else:
+            purchase_type = "on_demand"
+        provider = providers.get(provider_name)
+        if provider is None:
+            provider = providers[provider_name] = normalise_provider(provider_name)
+        yield FocusRow(
+            line=line,
+            amount=amount,
+            currency=currency.upper(),
+            provider=provider,
+            provider_name=provider_name,
+            service=values[column["ServiceName"]],
+            service_category=values[column["ServiceCategory"]],
+            region=values[column["RegionId"]],
+            resource_id=values[column["ResourceId"]],
+            sub_account=values[column["SubAccountId"]],
+            charge_period_start=start,
+            charge_period_end=end,
+            purchase_type=purchase_type,
+            charge_category=values[column["ChargeCategory"]],
+            tags=tags,
+            description=values[column["ChargeDescription"]][:DESCRIPTION_LENGTH],
+            external_id=f"{raw_id[:20].hex()}:{n}",
+        )
+
+
+def parse(stream: BinaryIO, **kwargs) -> tuple[list[FocusRow], list[RowError], int]:
+    """Everything at once: (rows, errors, number of records). Takes read_rows' keywords."""
+    rows, errors = [], []
+    for record in read_rows(stream, **kwargs):
+        (rows if isinstance(record, FocusRow) else errors).append(record)
+    return rows, errors, len(rows) + len(errors)

@@ -1,0 +1,199 @@
+from django import forms
+from django.conf import settings
+
+from budgets import allocation
+from budgets.models import AlertRule, Budget, Expense, Period
+from budgets.summary import GROUPS
+from costsite.notify.models import Channel
+from costsite.orgs.models import Team
+
+
+def currency_code(value: str) -> str:
+    value = (value or "").strip().upper()
+    if len(value) != 3 or not value.isalpha():
+        raise forms.ValidationError("Use a three-letter ISO 4217 code such as USD.")
+    return value
+
+
+class OrgForm(forms.ModelForm):
+    """Limits team/parent/channel choices to the organization."""
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        if "team" in self.fields:
+            self.fields["team"].queryset = Team.objects.for_org(organization)
+        if "channels" in self.fields:
+            self.fields["channels"].queryset = Channel.objects.for_org(organization)
+
+    def save(self, commit=True):
+        self.instance.organization = self.organization
+        return super().save(commit)
+
+
+class BudgetForm(OrgForm):
+    class Meta:
+        model = Budget
+        fields = [
+            "name",
+            "team",
+            "parent",
+            "activity",
+            "amount",
+            "currency",
+            "period",
+            "start",
+            "end",
+            "scope_provider",
+            "scope_service_category",
+            "scope_region",
+            "scope_tag_key",
+            "scope_tag_value",
+        ]
+        widgets = {
+            "start": forms.DateInput(attrs={"type": "date"}),
+            "end": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = Budget.objects.for_org(self.organization).filter(parent__isnull=True)
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+
+    def clean_currency(self):
+        return currency_code(self.cleaned_data["currency"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if cleaned.get("period") == Period.CUSTOM:
+            if not cleaned.get("start") or not cleaned.get("end"):
+                self.add_error("end", "A custom period needs start and end.")
+            elif cleaned["end"] < cleaned["start"]:
+                self.add_error("end", "The end is before the start.")
+        if bool(cleaned.get("scope_tag_key")) != bool(cleaned.get("scope_tag_value")):
+            self.add_error("scope_tag_value", "Give both the tag key and its value, or neither.")
+        try:
+            allocation.check(
+                self.instance.pk,
+                cleaned.get("parent"),
+                cleaned.get("amount"),
+                cleaned.get("currency"),
+                cleaned.get("period"),
+            )
+        except allocation.AllocationError as exc:
+            self.add_error(exc.field, str(exc))
+        return cleaned
+
+
+class PresetForm(forms.Form):
+    size = forms.ChoiceField(
+        choices=[
+            ("small", "Small team: $500/month"),
+            ("medium", "Medium team: $2,000/month"),
+            ("large", "Large team: $10,000/month"),
+        ]
+    )
+    name = forms.CharField(max_length=100, initial="GPU CI")
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.for_org(organization)
+
+
+class AlertRuleForm(OrgForm):
+    class Meta:
+        model = AlertRule
+        fields = ["percent", "kind", "channels"]
+        widgets = {"channels": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, budget, **kwargs):
+        super().__init__(*args, organization=budget.organization, **kwargs)
+        self.budget = budget
+
+    def clean(self):
+        cleaned = super().clean()
+        if AlertRule.objects.filter(
+            budget=self.budget, kind=cleaned.get("kind"), percent=cleaned.get("percent")
+        ).exists():
+            self.add_error("percent", "This budget has that rule already.")
+        return cleaned
+
+    def save(self, commit=True):
+        self.instance.budget = self.budget
+        return super().save(commit)
+
+
+class ExpenseForm(OrgForm):
+    class Meta:
+        model = Expense
+        fields = [
+            "amount",
+            "currency",
+            "incurred_at",
+            "team",
+            "provider",
+            "service",
+            "region",
+            "purchase_type",
+            "description",
+        ]
+        widgets = {"incurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+
+    def clean_currency(self):
+        return currency_code(self.cleaned_data["currency"])
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError("An expense of zero records nothing.")
+        return amount
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="A FOCUS 1.0–1.2 export: .csv or .csv.gz")
+    cost_column = forms.ChoiceField(
+        choices=[
+            ("BilledCost", "BilledCost (invoiced)"),
+            ("EffectiveCost", "EffectiveCost (amortised)"),
+        ]
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, help_text="Charge every row to this team."
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.for_org(organization)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.COSTSITE_MAX_IMPORT_MB * 1024 * 1024:
+            raise forms.ValidationError(
+                f"The file is larger than {settings.COSTSITE_MAX_IMPORT_MB} MB."
+            )
+        return upload
+
+
+class ReportForm(forms.Form):
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    group_by = forms.ChoiceField(
+        choices=[(g, g.replace("_", " ")) for g in GROUPS], initial="provider"
+    )
+    tag_key = forms.CharField(
+        required=False, max_length=100, help_text="Group by this tag instead."
+    )
+
+    def params(self) -> dict:
+        data = self.cleaned_data
+        group_by = f"tag:{data['tag_key']}" if data.get("tag_key") else data["group_by"]
+        return {
+            "start": data["start"].isoformat(),
+            "end": data["end"].isoformat(),
+            "group_by": group_by,
+        }

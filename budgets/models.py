@@ -1,0 +1,288 @@
+"""Budgets, the spend recorded against them, alert rules and the alerts they fired."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from costsite.notify.models import Channel
+from costsite.orgs.models import Organization, Team, TenantQuerySet
+
+
+class Period(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    YEARLY = "yearly", "Yearly"
+    CUSTOM = "custom", "Custom dates"
+
+
+class Budget(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="budgets")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="budgets"
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="allocations",
+        help_text="A budget this one is an allocation of; allocations may not exceed it.",
+    )
+    name = models.CharField(max_length=120)
+    activity = models.CharField(
+        max_length=80, blank=True, help_text="What an allocation is for, e.g. integration tests."
+    )
+    amount = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    period = models.CharField(max_length=10, choices=Period.choices, default=Period.MONTHLY)
+    start = models.DateField(null=True, blank=True, help_text="Custom period: first day.")
+    end = models.DateField(null=True, blank=True, help_text="Custom period: last day.")
+    # Scope: only expenses matching every filter that is set count against the budget.
+    scope_provider = models.CharField(max_length=32, blank=True)
+    scope_service_category = models.CharField(max_length=80, blank=True)
+    scope_region = models.CharField(max_length=60, blank=True)
+    scope_tag_key = models.CharField(max_length=100, blank=True)
+    scope_tag_value = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="budget_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(period="custom") | (Q(start__isnull=False) & Q(end__isnull=False)),
+                name="custom_budget_has_dates",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class PurchaseType(models.TextChoices):
+    ON_DEMAND = "on_demand", "On-demand"
+    SPOT = "spot", "Spot"
+    COMMITMENT = "commitment", "Commitment"
+
+
+class ExpenseSource(models.TextChoices):
+    MANUAL = "manual", "Entered by hand"
+    API = "api", "API"
+    IMPORT = "import", "Billing import"
+    CLOUD = "cloud", "Cloud cost API"
+    SPOT = "spot", "Spot fleet"
+
+
+class Expense(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="expenses"
+    )
+    # FOCUS rows carry 10+ decimal places; keep 12.
+    amount = models.DecimalField(max_digits=24, decimal_places=12)
+    currency = models.CharField(max_length=3, default="USD")
+    provider = models.CharField(max_length=32, blank=True)
+    service = models.CharField(max_length=200, blank=True)
+    service_category = models.CharField(max_length=80, blank=True)
+    region = models.CharField(max_length=60, blank=True)
+    resource_id = models.CharField(max_length=500, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    # When the spend happened: the charge period; `incurred_at` is its start and what
+    # budgets and reports aggregate on.
+    incurred_at = models.DateTimeField()
+    charge_period_end = models.DateTimeField(null=True, blank=True)
+    purchase_type = models.CharField(
+        max_length=12, choices=PurchaseType.choices, default=PurchaseType.ON_DEMAND
+    )
+    source = models.CharField(max_length=8, choices=ExpenseSource.choices)
+    external_id = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Your id for this charge; sending it again changes nothing.",
+    )
+    description = models.CharField(max_length=500, blank=True)
+    import_batch = models.ForeignKey(
+        "ExpenseImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-incurred_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="uniq_expense_external_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "incurred_at"], name="expense_org_time_idx"),
+            models.Index(
+                fields=["organization", "team", "incurred_at"], name="expense_org_team_time_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} {self.service or self.description}"
+
+
+class AlertKind(models.TextChoices):
+    ACTUAL = "actual", "Spend crossed"
+    FORECAST = "forecast", "Forecast for the period end crosses"
+
+
+class AlertRule(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alert_rules")
+    percent = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("1000"))],
+    )
+    kind = models.CharField(max_length=10, choices=AlertKind.choices, default=AlertKind.ACTUAL)
+    channels = models.ManyToManyField(Channel, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["budget", "kind", "percent"]
+        constraints = [
+            models.UniqueConstraint(fields=["budget", "kind", "percent"], name="uniq_alert_rule"),
+        ]
+
+    def __str__(self):
+        return f"{self.budget}: {self.get_kind_display()} {self.percent}%"
+
+
+class Alert(models.Model):
+    """One firing of a rule in one budget period; the database allows only one."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    kind = models.CharField(max_length=10, choices=AlertKind.choices)
+    percent = models.DecimalField(max_digits=6, decimal_places=2)
+    spent = models.DecimalField(max_digits=24, decimal_places=4)
+    forecast = models.DecimalField(max_digits=24, decimal_places=4)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    fired_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-fired_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "period_start"], name="one_alert_per_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.budget}: {self.kind} {self.percent}% ({self.period_start})"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class ExpenseImport(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    cost_column = models.CharField(max_length=20, default="BilledCost")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_processed = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    rows_skipped = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.status})"
+
+
+class BudgetChange(models.Model):
+    """Who changed which figure of a budget, when, from what to what."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=40)
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    via = models.CharField(max_length=10)  # portal, api, admin
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.budget} {self.field}: {self.old_value} → {self.new_value}"
+
+
+class CloudCostSource(models.Model):
+    """An organization's link to a provider's cost API (AWS Cost Explorer), pulled daily with
+    the credentials configured on the server."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=8, default="aws", choices=[("aws", "AWS")])
+    account_label = models.CharField(
+        max_length=64, blank=True, help_text="The AWS account id, used in de-duplication keys."
+    )
+    enabled = models.BooleanField(default=True)
+    last_pulled_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.CharField(max_length=500, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "provider"], name="uniq_cost_source"),
+        ]
+
+    def __str__(self):
+        return f"{self.organization}: {self.provider} costs"

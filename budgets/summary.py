@@ -1,0 +1,137 @@
+"""Spend summaries over a date range, grouped in the database (no Python loop over expenses)."""
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, F, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from budgets.models import Expense
+
+GROUPS = ("day", "provider", "service", "team", "region", "purchase_type")
+MAX_DAYS = 3 * 366
+
+
+class SummaryError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class SummaryQuery:
+    start: date
+    end: date  # inclusive
+    currency: str
+    provider: str = ""
+    team: int | None = None
+    tag: tuple[str, str] | None = None
+    group_by: str = ""
+
+    @classmethod
+    def from_params(cls, params, org) -> "SummaryQuery":
+        tz = zoneinfo.ZoneInfo(org.time_zone)
+        today = timezone.now().astimezone(tz).date()
+
+        def day(name, default):
+            raw = params.get(name)
+            if not raw:
+                return default
+            try:
+                return date.fromisoformat(raw)
+            except ValueError as exc:
+                raise SummaryError(name, "Use a date like 2026-11-01.") from exc
+
+        start = day("start", today.replace(day=1))
+        end = day("end", today)
+        if end < start:
+            raise SummaryError("end", "The end is before the start.")
+        if (end - start).days > MAX_DAYS:
+            raise SummaryError("end", f"At most {MAX_DAYS} days at a time.")
+        team = params.get("team")
+        if team and not str(team).isdigit():
+            raise SummaryError("team", "A team id.")
+        tag = None
+        if params.get("tag"):
+            key, sep, value = params["tag"].partition("=")
+            if not sep or not key or "__" in key:
+                raise SummaryError("tag", "Use key=value.")
+            tag = (key, value)
+        group_by = params.get("group_by", "")
+        if group_by and group_by not in GROUPS and not group_by.startswith("tag:"):
+            raise SummaryError("group_by", f"One of {', '.join(GROUPS)} or tag:<key>.")
+        if group_by.startswith("tag:") and (not group_by[4:] or "__" in group_by[4:]):
+            raise SummaryError("group_by", "Use tag:<key>.")
+        return cls(
+            start=start,
+            end=end,
+            currency=(params.get("currency") or org.currency).upper()[:3],
+            provider=params.get("provider", ""),
+            team=int(team) if team else None,
+            tag=tag,
+            group_by=group_by,
+        )
+
+
+def expenses_in(org, query: SummaryQuery):
+    tz = zoneinfo.ZoneInfo(org.time_zone)
+    starts = datetime.combine(query.start, time.min, tzinfo=tz)
+    ends = datetime.combine(query.end + timedelta(days=1), time.min, tzinfo=tz)
+    expenses = Expense.objects.for_org(org).filter(
+        currency=query.currency, incurred_at__gte=starts, incurred_at__lt=ends
+    )
+    if query.provider:
+        expenses = expenses.filter(provider=query.provider)
+    if query.team:
+        expenses = expenses.filter(team_id=query.team)
+    if query.tag:
+        expenses = expenses.filter(**{f"tags__{query.tag[0]}": query.tag[1]})
+    return expenses
+
+
+def key_expression(org, group_by: str):
+    if group_by == "day":
+        return TruncDate("incurred_at", tzinfo=zoneinfo.ZoneInfo(org.time_zone))
+    if group_by == "team":
+        return F("team__name")
+    if group_by.startswith("tag:"):
+        return KT(f"tags__{group_by[4:]}")
+    return F(group_by)
+
+
+def money(value) -> str:
+    return str((value or Decimal(0)).quantize(Decimal("0.0001")))
+
+
+def summarize(org, query: SummaryQuery) -> dict:
+    expenses = expenses_in(org, query)
+    totals = expenses.aggregate(total=Sum("amount"), count=Count("id"))
+    result = {
+        "start": query.start.isoformat(),
+        "end": query.end.isoformat(),
+        "currency": query.currency,
+        "total": money(totals["total"]),
+        "count": totals["count"],
+        "group_by": query.group_by or None,
+        "groups": [],
+    }
+    if query.group_by:
+        rows = (
+            expenses.annotate(key=key_expression(org, query.group_by))
+            .values("key")
+            .annotate(total=Sum("amount"), count=Count("id"))
+            .order_by("key" if query.group_by == "day" else "-total")
+        )
+        result["groups"] = [
+            {
+                "key": "" if row["key"] is None else str(row["key"]),
+                "total": money(row["total"]),
+                "count": row["count"],
+            }
+            for row in rows
+        ]
+    return result

@@ -1,0 +1,420 @@
+"""Pages: budgets (list, detail with chart and alerts, edit, presets), expenses (list, add,
+export), billing import with progress, reports."""
+
+import csv
+import itertools
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from budgets import allocation, charts, history, recording
+from budgets.alerts import queue_evaluation
+from budgets.api import start_import
+from budgets.figures import figures
+from budgets.forms import (
+    AlertRuleForm,
+    BudgetForm,
+    ExpenseForm,
+    ImportForm,
+    PresetForm,
+    ReportForm,
+)
+from budgets.models import Alert, AlertRule, Budget, Expense, ExpenseImport, ExpenseSource
+from budgets.periods import local_today
+from budgets.summary import SummaryError, SummaryQuery, summarize
+from costsite.orgs.access import org_for_user
+from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
+
+
+def budget_rows(org):
+    """Every budget with its figures; allocations listed under their parent."""
+    budgets = list(Budget.objects.for_org(org).select_related("team", "organization"))
+    now = timezone.now()
+    rows = {b.pk: {"budget": b, "figures": figures(b, now), "allocations": []} for b in budgets}
+    top = []
+    for budget in budgets:
+        if budget.parent_id and budget.parent_id in rows:
+            rows[budget.parent_id]["allocations"].append(rows[budget.pk])
+        else:
+            top.append(rows[budget.pk])
+    return top
+
+
+@login_required
+def budget_list(request, org_slug):
+    org, me = org_for_user(request, org_slug)
+    return render(
+        request,
+        "budgets/list.html",
+        {
+            "org": org,
+            "me": me,
+            "rows": budget_rows(org),
+            "can_edit": me.role in FINANCE_WRITERS,
+        },
+    )
+
+
+def _budget(org, budget_id):
+    return get_object_or_404(
+        Budget.objects.for_org(org).select_related("organization", "team", "parent"), pk=budget_id
+    )
+
+
+@login_required
+def budget_detail(request, org_slug, budget_id):
+    org, me = org_for_user(request, org_slug)
+    budget = _budget(org, budget_id)
+    now = timezone.now()
+    current = figures(budget, now)
+    rules = AlertRule.objects.for_org(org).filter(budget=budget).prefetch_related("channels")
+    return render(
+        request,
+        "budgets/detail.html",
+        {
+            "org": org,
+            "me": me,
+            "budget": budget,
+            "figures": current,
+            "data": current.as_dict(),
+            "chart": charts.budget_chart(
+                current.chart(local_today(org.time_zone, now)),
+                [float(r.percent) for r in rules if r.kind == "actual"],
+            ),
+            "rules": rules,
+            "alerts": Alert.objects.for_org(org)
+            .filter(budget=budget)
+            .select_related("acknowledged_by")[:50],
+            "allocations": budget.allocations.all(),
+            "changes": budget.changes.select_related("changed_by")[:30],
+            "rule_form": AlertRuleForm(budget=budget) if me.role in FINANCE_WRITERS else None,
+            "can_edit": me.role in FINANCE_WRITERS,
+            "can_ack": me.role in SPEND_WRITERS,
+        },
+    )
+
+
+def _save_budget_form(request, org, form, via="portal"):
+    before = history.snapshot(form.instance if form.instance.pk else None)
+    with transaction.atomic():
+        parent = form.cleaned_data.get("parent")
+        if parent is not None:
+            Budget.objects.select_for_update().get(pk=parent.pk)
+            allocation.check(
+                form.instance.pk,
+                parent,
+                form.cleaned_data["amount"],
+                form.cleaned_data["currency"],
+                form.cleaned_data["period"],
+            )
+        budget = form.save()
+        history.record(budget, before, request.user, via)
+    queue_evaluation(org.pk)
+    return budget
+
+
+@login_required
+def budget_create(request, org_slug):
+    org, me = org_for_user(request, org_slug, FINANCE_WRITERS)
+    form = BudgetForm(
+        request.POST or None,
+        organization=org,
+        initial={"currency": org.currency, "period": "monthly"},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            budget = _save_budget_form(request, org, form)
+        except allocation.AllocationError as exc:
+            form.add_error(exc.field, str(exc))
+        else:
+            messages.success(request, f"Created {budget.name}.")
+            return redirect("budgets:detail", org_slug=org.slug, budget_id=budget.pk)
+    return render(
+        request, "budgets/form.html", {"org": org, "me": me, "form": form, "title": "New budget"}
+    )
+
+
+@login_required
+def budget_edit(request, org_slug, budget_id):
+    org, me = org_for_user(request, org_slug, FINANCE_WRITERS)
+    budget = _budget(org, budget_id)
+    form = BudgetForm(request.POST or None, instance=budget, organization=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _save_budget_form(request, org, form)
+        except allocation.AllocationError as exc:
+            form.add_error(exc.field, str(exc))
+        else:
+            messages.success(request, "Budget saved.")
+            return redirect("budgets:detail", org_slug=org.slug, budget_id=budget.pk)
+    return render(
+        request,
+        "budgets/form.html",
+        {"org": org, "me": me, "form": form, "title": f"Edit {budget.name}", "budget": budget},
+    )
+
+
+@login_required
+@require_POST
+def budget_delete(request, org_slug, budget_id):
+    org, _ = org_for_user(request, org_slug, FINANCE_WRITERS)
+    budget = _budget(org, budget_id)
+    budget.delete()
+    messages.success(request, f"Deleted {budget.name} and its allocations.")
+    return redirect("budgets:list", org_slug=org.slug)
+
+
+@login_required
+def preset_create(request, org_slug):
+    org, me = org_for_user(request, org_slug, FINANCE_WRITERS)
+    form = PresetForm(request.POST or None, organization=org)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            parent = allocation.create_preset(
+                org, data["size"], data["name"], data.get("team"), org.currency
+            )
+            history.record(parent, {}, request.user, "portal")
+        messages.success(
+            request,
+            f"Created {parent.name} with {len(allocation.PRESET_SPLIT)} "
+            "allocations; edit any of them.",
+        )
+        return redirect("budgets:detail", org_slug=org.slug, budget_id=parent.pk)
+    return render(
+        request,
+        "budgets/preset.html",
+        {"org": org, "me": me, "form": form, "split": allocation.PRESET_SPLIT},
+    )
+
+
+@login_required
+@require_POST
+def rule_create(request, org_slug, budget_id):
+    org, _ = org_for_user(request, org_slug, FINANCE_WRITERS)
+    budget = _budget(org, budget_id)
+    form = AlertRuleForm(request.POST, budget=budget)
+    if form.is_valid():
+        form.save()
+        queue_evaluation(org.pk)
+        messages.success(request, "Alert rule added.")
+    else:
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("budgets:detail", org_slug=org.slug, budget_id=budget.pk)
+
+
+@login_required
+@require_POST
+def rule_delete(request, org_slug, rule_id):
+    org, _ = org_for_user(request, org_slug, FINANCE_WRITERS)
+    rule = get_object_or_404(AlertRule.objects.for_org(org), pk=rule_id)
+    rule.delete()
+    return redirect("budgets:detail", org_slug=org.slug, budget_id=rule.budget_id)
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request, org_slug, alert_id):
+    org, _ = org_for_user(request, org_slug, SPEND_WRITERS)
+    alert = get_object_or_404(Alert.objects.for_org(org), pk=alert_id)
+    Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), acknowledged_by=request.user
+    )
+    return redirect("budgets:detail", org_slug=org.slug, budget_id=alert.budget_id)
+
+
+# --- Expenses ----------------------------------------------------------------------------------
+
+
+def filtered_expenses(org, params):
+    expenses = Expense.objects.for_org(org).select_related("team")
+    for name in ("provider", "service", "region", "purchase_type", "source", "currency"):
+        if params.get(name):
+            expenses = expenses.filter(**{name: params[name]})
+    if params.get("team", "").isdigit():
+        expenses = expenses.filter(team_id=int(params["team"]))
+    return expenses
+
+
+@login_required
+def expense_list(request, org_slug):
+    org, me = org_for_user(request, org_slug)
+    form = None
+    if me.role in SPEND_WRITERS:
+        form = ExpenseForm(
+            request.POST or None,
+            organization=org,
+            initial={"currency": org.currency, "incurred_at": timezone.now()},
+        )
+        if request.method == "POST" and form.is_valid():
+            values = {k: v for k, v in form.cleaned_data.items()}
+            recording.record(org, values, ExpenseSource.MANUAL, request.user)
+            messages.success(request, "Expense recorded.")
+            return redirect("budgets:expenses", org_slug=org.slug)
+    elif request.method == "POST":
+        raise PermissionDenied("Your role cannot record expenses.")
+    page = Paginator(filtered_expenses(org, request.GET), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "budgets/expenses.html",
+        {
+            "org": org,
+            "me": me,
+            "form": form,
+            "expenses": page,
+            "filters": request.GET,
+            "query": query.urlencode(),
+        },
+    )
+
+
+class Echo:
+    def write(self, value):
+        return value
+
+
+def csv_response(filename, header, rows):
+    writer = csv.writer(Echo())
+    stream = (writer.writerow(row) for row in itertools.chain([header], rows))
+    response = StreamingHttpResponse(stream, content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def expense_export(request, org_slug):
+    org, _ = org_for_user(request, org_slug)
+    expenses = filtered_expenses(org, request.GET).values_list(
+        "incurred_at",
+        "amount",
+        "currency",
+        "provider",
+        "service",
+        "region",
+        "team__name",
+        "purchase_type",
+        "source",
+        "external_id",
+        "description",
+    )
+    return csv_response(
+        f"{org.slug}-expenses.csv",
+        [
+            "incurred_at",
+            "amount",
+            "currency",
+            "provider",
+            "service",
+            "region",
+            "team",
+            "purchase_type",
+            "source",
+            "external_id",
+            "description",
+        ],
+        expenses.iterator(chunk_size=2000),
+    )
+
+
+@login_required
+def import_page(request, org_slug):
+    org, me = org_for_user(request, org_slug)
+    form = None
+    if me.role in SPEND_WRITERS:
+        form = ImportForm(request.POST or None, request.FILES or None, organization=org)
+        if request.method == "POST" and form.is_valid():
+            batch = start_import(org, request.user, form.cleaned_data)
+            return redirect("budgets:import-detail", org_slug=org.slug, import_id=batch.pk)
+    elif request.method == "POST":
+        raise PermissionDenied("Your role cannot import billing data.")
+    return render(
+        request,
+        "budgets/import.html",
+        {
+            "org": org,
+            "me": me,
+            "form": form,
+            "imports": ExpenseImport.objects.for_org(org)[:20],
+        },
+    )
+
+
+@login_required
+def import_detail(request, org_slug, import_id):
+    org, me = org_for_user(request, org_slug)
+    batch = get_object_or_404(ExpenseImport.objects.for_org(org), pk=import_id)
+    return render(request, "budgets/import_detail.html", {"org": org, "me": me, "batch": batch})
+
+
+# --- Reports -----------------------------------------------------------------------------------
+
+
+def report_query(org, params):
+    today = local_today(org.time_zone, timezone.now())
+    form = ReportForm(
+        params or None,
+        initial={"start": today - timedelta(days=29), "end": today, "group_by": "provider"},
+    )
+    data = {
+        "start": (today - timedelta(days=29)).isoformat(),
+        "end": today.isoformat(),
+        "group_by": "provider",
+    }
+    if params and form.is_valid():
+        data = form.params()
+    query = SummaryQuery.from_params(data, org)
+    return form, query
+
+
+@login_required
+def reports(request, org_slug):
+    org, me = org_for_user(request, org_slug)
+    try:
+        form, query = report_query(org, request.GET)
+        result = summarize(org, query)
+    except SummaryError as exc:
+        form, result = ReportForm(request.GET), None
+        form.add_error(None, str(exc))
+    daily = (
+        summarize(org, SummaryQuery(query.start, query.end, query.currency, group_by="day"))
+        if result
+        else None
+    )
+    return render(
+        request,
+        "budgets/reports.html",
+        {
+            "org": org,
+            "me": me,
+            "form": form,
+            "result": result,
+            "daily_chart": charts.daily_chart(daily) if daily else None,
+            "group_chart": charts.groups_chart(result) if result else None,
+            "export_query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+def report_export(request, org_slug):
+    org, _ = org_for_user(request, org_slug)
+    try:
+        _, query = report_query(org, request.GET)
+    except SummaryError as exc:
+        return HttpResponseBadRequest(str(exc))
+    result = summarize(org, query)
+    return csv_response(
+        f"{org.slug}-spend-by-{query.group_by.replace(':', '-')}.csv",
+        [query.group_by, "total", "count", "currency"],
+        ([g["key"], g["total"], g["count"], result["currency"]] for g in result["groups"]),
+    )

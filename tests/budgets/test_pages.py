@@ -1,0 +1,167 @@
+"""Budget and spend pages: figures, chart data, forms, exports, admin history."""
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from budgets.models import AlertRule, Budget, BudgetChange, Expense
+from costsite.orgs.roles import Role
+
+
+@pytest.fixture
+def budget(org_a):
+    budget = Budget.objects.create(organization=org_a, name="GPU training", amount=1000)
+    AlertRule.objects.create(organization=org_a, budget=budget, percent=80)
+    Expense.objects.create(
+        organization=org_a,
+        amount=Decimal("250.5"),
+        provider="aws",
+        service="EC2",
+        incurred_at=timezone.now(),
+        source="manual",
+    )
+    return budget
+
+
+def test_budget_list_and_detail_show_figures_and_chart(client, alice, budget):
+    client.force_login(alice)
+    listing = client.get("/o/org-a/budgets/").content.decode()
+    assert "GPU training" in listing and "250.5000" in listing and "25.05%" in listing
+    page = client.get(f"/o/org-a/budgets/{budget.pk}/")
+    html = page.content.decode()
+    assert "250.5000" in html and 'data-chart="budget-chart"' in html
+    chart = page.context["chart"]
+    assert chart["type"] == "line"
+    labels = [d["label"] for d in chart["datasets"]]
+    assert {"spent", "budget", "forecast", "80% threshold"} <= set(labels)
+    spent = next(d for d in chart["datasets"] if d["label"] == "spent")["data"]
+    assert spent[-1] == 250.5
+    json.dumps(chart)  # serialisable for json_script
+
+
+def test_budget_form_errors_stay_beside_fields(client, alice, org_a, budget):
+    client.force_login(alice)
+    response = client.post(
+        "/o/org-a/budgets/new/",
+        {
+            "name": "Child",
+            "amount": "5000",
+            "currency": "USD",
+            "period": "monthly",
+            "parent": budget.pk,
+        },
+    )
+    assert response.status_code == 200
+    assert "amount" in response.context["form"].errors
+    assert 'value="5000"' in response.content.decode()
+    response = client.post(
+        "/o/org-a/budgets/new/", {"name": "Q", "amount": "5", "currency": "USD", "period": "custom"}
+    )
+    assert "end" in response.context["form"].errors
+
+
+def test_expense_form_records_and_lists(client, alice, org_a):
+    client.force_login(alice)
+    response = client.post(
+        "/o/org-a/expenses/",
+        {
+            "amount": "42.10",
+            "currency": "usd",
+            "incurred_at": "2026-11-20 09:30",
+            "purchase_type": "spot",
+            "provider": "gcp",
+        },
+    )
+    assert response.status_code == 302
+    expense = Expense.objects.for_org(org_a).get()
+    assert (expense.amount, expense.currency, expense.source) == (Decimal("42.1"), "USD", "manual")
+    page = client.get("/o/org-a/expenses/?provider=gcp").content.decode()
+    assert "42.1000 USD" in page
+
+
+def test_csv_exports(client, alice, org_a, budget):
+    client.force_login(alice)
+    export = b"".join(client.get("/o/org-a/expenses/export.csv").streaming_content).decode()
+    assert export.splitlines()[0].startswith("incurred_at,amount,currency")
+    assert "250.500000000000" in export
+    report = client.get("/o/org-a/reports/?start=2026-01-01&end=2026-12-31&group_by=provider")
+    assert report.context["result"]["total"] == "250.5000"
+    csv_text = b"".join(
+        client.get(
+            "/o/org-a/reports/export.csv?start=2026-01-01&end=2026-12-31&group_by=service"
+        ).streaming_content
+    ).decode()
+    assert "EC2,250.5000,1,USD" in csv_text
+
+
+def test_report_with_a_bad_range_says_why(client, alice, org_a):
+    client.force_login(alice)
+    response = client.get("/o/org-a/reports/?start=2026-11-10&end=2026-11-01&group_by=day")
+    assert response.status_code == 200 and "before the start" in response.content.decode()
+
+
+def test_overview_shows_budget_status_and_month_to_date(client, alice, budget):
+    client.force_login(alice)
+    page = client.get("/o/org-a/").content.decode()
+    assert "GPU training" in page and "250.5000" in page
+
+
+def test_admin_records_who_changed_an_amount(client, org_a, member, budget):
+    finance = member(org_a, Role.FINANCE)
+    finance.is_staff = True
+    finance.save()
+    client.force_login(finance)
+    page = client.get(f"/admin/budgets/budget/{budget.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {
+        name: (value if value is not None else "")
+        for name, value in form.initial.items()
+        if name in form.fields
+    }
+    data.update(
+        {
+            "amount": "1200.00",
+            "alert_rules-TOTAL_FORMS": "0",
+            "alert_rules-INITIAL_FORMS": "0",
+            "changes-TOTAL_FORMS": "0",
+            "changes-INITIAL_FORMS": "0",
+        }
+    )
+    data.pop("organization", None)
+    response = client.post(f"/admin/budgets/budget/{budget.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    change = BudgetChange.objects.get(budget=budget, field="amount")
+    assert (change.old_value, change.new_value, change.changed_by, change.via) == (
+        "1000.00",
+        "1200.00",
+        finance,
+        "admin",
+    )
+
+
+def test_period_boundaries_in_the_organizations_time_zone(org_a):
+    from budgets.figures import figures
+
+    org_a.time_zone = "Asia/Tokyo"
+    org_a.save()
+    budget = Budget.objects.create(organization=org_a, name="b", amount=100)
+    # 2026-11-30 16:00 UTC is already December 1 in Tokyo: not in November's budget
+    Expense.objects.create(
+        organization=org_a,
+        amount=7,
+        source="manual",
+        incurred_at=datetime(2026, 11, 30, 16, 0, tzinfo=UTC),
+    )
+    Expense.objects.create(
+        organization=org_a,
+        amount=3,
+        source="manual",
+        incurred_at=datetime(2026, 11, 30, 14, 0, tzinfo=UTC),
+    )
+    november = figures(budget, datetime(2026, 11, 30, 14, 30, tzinfo=UTC))
+    december = figures(budget, datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
+    assert (november.spent, december.spent) == (Decimal("3.0000"), Decimal("7.0000"))
