@@ -1,9 +1,18 @@
-"""Run every benchmark (`make bench`, `make bench BENCH_QUICK=1`)."""
+"""Run every benchmark, each in its own process (`make bench`, `make bench BENCH_QUICK=1`)."""
 
-from bench import compare_vs_healthz
+import subprocess
+import sys
 
-BENCHMARKS = [compare_vs_healthz]
+from bench.common import ROOT
+
+BENCHMARKS = ["compare_vs_healthz", "ingest_vs_copy", "dashboard_vs_sql"]
 
 if __name__ == "__main__":
-    for benchmark in BENCHMARKS:
-        benchmark.main()
+    names = sys.argv[1:] or BENCHMARKS
+    failed = [
+        name
+        for name in names
+        if subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=ROOT).returncode != 0
+    ]
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")

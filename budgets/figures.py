@@ -10,6 +10,8 @@ from budgets.forecast import Projection, cumulative, project
 from budgets.periods import BudgetPeriod, current_period, local_today
 from budgets.spend import daily_spend
 
+STATUS_LABELS = {"on_track": "On track", "at_risk": "At risk", "over": "Over budget"}
+
 
 @dataclass(frozen=True)
 class BudgetFigures:
@@ -22,6 +24,10 @@ class BudgetFigures:
     @property
     def spent(self):
         return self.projection.spent
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.projection.status]
 
     @property
     def percent_used(self) -> float:
