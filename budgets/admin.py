@@ -1,9 +1,10 @@
 """Finance staff edit budgets, allocations, thresholds and expenses here, for their own
 organizations only (OrgScopedAdminMixin); every budget change is recorded in its history."""
 
+from django import forms
 from django.contrib import admin
 
-from budgets import history
+from budgets import allocation, history
 from budgets.models import (
     Alert,
     AlertRule,
@@ -42,8 +43,48 @@ class BudgetChangeInline(admin.TabularInline):
         return False
 
 
+class BudgetAdminForm(forms.ModelForm):
+    """The same allocation rules as the portal and the API."""
+
+    class Meta:
+        model = Budget
+        fields = [
+            "organization",
+            "team",
+            "parent",
+            "name",
+            "activity",
+            "amount",
+            "currency",
+            "period",
+            "start",
+            "end",
+            "scope_provider",
+            "scope_service_category",
+            "scope_region",
+            "scope_tag_key",
+            "scope_tag_value",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                allocation.check(
+                    self.instance.pk,
+                    cleaned.get("parent"),
+                    cleaned.get("amount"),
+                    cleaned.get("currency"),
+                    cleaned.get("period"),
+                )
+            except allocation.AllocationError as exc:
+                self.add_error(exc.field, str(exc))
+        return cleaned
+
+
 @admin.register(Budget)
 class BudgetAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+    form = BudgetAdminForm
     list_display = ["name", "organization", "team", "parent", "amount", "currency", "period"]
     list_filter = ["period", "currency"]
     search_fields = ["name"]

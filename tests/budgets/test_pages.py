@@ -165,3 +165,27 @@ def test_period_boundaries_in_the_organizations_time_zone(org_a):
     november = figures(budget, datetime(2026, 11, 30, 14, 30, tzinfo=UTC))
     december = figures(budget, datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
     assert (november.spent, december.spent) == (Decimal("3.0000"), Decimal("7.0000"))
+
+
+def test_admin_enforces_allocation_rules(client, org_a, member, budget):
+    finance = member(org_a, Role.FINANCE)
+    finance.is_staff = True
+    finance.save()
+    client.force_login(finance)
+    response = client.post(
+        "/admin/budgets/budget/add/",
+        {
+            "name": "Too big",
+            "parent": budget.pk,
+            "amount": "5000",
+            "currency": "USD",
+            "period": "monthly",
+            "alert_rules-TOTAL_FORMS": "0",
+            "alert_rules-INITIAL_FORMS": "0",
+            "changes-TOTAL_FORMS": "0",
+            "changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "amount" in response.context["adminform"].form.errors
+    assert not Budget.objects.filter(name="Too big").exists()
