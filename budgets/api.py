@@ -32,7 +32,7 @@ from budgets.models import (
     ExpenseSource,
     Period,
 )
-from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS
+from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS, crud_schema
 from costsite.orgs.models import Team
 from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
 from costsite.orgs.viewsets import OrgScopedFieldsMixin, OrgScopedSerializer, OrgScopedViewSet
@@ -159,14 +159,7 @@ def save_budget(serializer, view, via="api"):
     queue_evaluation(view.org.pk)
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: BudgetSerializer(many=True), **READ_ERRORS}),
-    retrieve=extend_schema(responses={200: BudgetSerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: BudgetSerializer, **WRITE_ERRORS}),
-    update=extend_schema(responses={200: BudgetSerializer, **WRITE_ERRORS}),
-    partial_update=extend_schema(responses={200: BudgetSerializer, **WRITE_ERRORS}),
-    destroy=extend_schema(responses={204: None, **READ_ERRORS}),
-)
+@crud_schema(BudgetSerializer)
 class BudgetViewSet(
     OrgScopedViewSet,
     mixins.ListModelMixin,
@@ -229,14 +222,7 @@ class AlertRuleSerializer(OrgScopedSerializer):
         return attrs
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: AlertRuleSerializer(many=True), **READ_ERRORS}),
-    retrieve=extend_schema(responses={200: AlertRuleSerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: AlertRuleSerializer, **WRITE_ERRORS}),
-    update=extend_schema(responses={200: AlertRuleSerializer, **WRITE_ERRORS}),
-    partial_update=extend_schema(responses={200: AlertRuleSerializer, **WRITE_ERRORS}),
-    destroy=extend_schema(responses={204: None, **READ_ERRORS}),
-)
+@crud_schema(AlertRuleSerializer)
 class AlertRuleViewSet(
     OrgScopedViewSet,
     mixins.ListModelMixin,

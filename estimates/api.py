@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS
+from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS, crud_schema
 from costsite.orgs.roles import FINANCE_WRITERS, OPERATORS, READERS
 from costsite.orgs.viewsets import (
     OrgContextViewSet,
@@ -400,14 +400,7 @@ class DiscountSerializer(OrgScopedSerializer):
         return value
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: DiscountSerializer(many=True), **READ_ERRORS}),
-    retrieve=extend_schema(responses={200: DiscountSerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: DiscountSerializer, **WRITE_ERRORS}),
-    update=extend_schema(responses={200: DiscountSerializer, **WRITE_ERRORS}),
-    partial_update=extend_schema(responses={200: DiscountSerializer, **WRITE_ERRORS}),
-    destroy=extend_schema(responses={204: None, **READ_ERRORS}),
-)
+@crud_schema(DiscountSerializer)
 class DiscountViewSet(
     OrgScopedViewSet,
     mixins.ListModelMixin,

@@ -1,14 +1,14 @@
 """REST API for alert channels: CRUD, send a test, the delivery log, secret rotation."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from costsite.notify import channels, delivery
 from costsite.notify.models import Channel, Delivery
-from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS
+from costsite.orgs.api import READ_ERRORS, crud_schema
 from costsite.orgs.exceptions import Conflict
 from costsite.orgs.roles import MANAGERS
 from costsite.orgs.viewsets import OrgScopedSerializer, OrgScopedViewSet
@@ -88,14 +88,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: ChannelSerializer(many=True), **READ_ERRORS}),
-    retrieve=extend_schema(responses={200: ChannelSerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: ChannelSerializer, **WRITE_ERRORS}),
-    update=extend_schema(responses={200: ChannelSerializer, **WRITE_ERRORS}),
-    partial_update=extend_schema(responses={200: ChannelSerializer, **WRITE_ERRORS}),
-    destroy=extend_schema(responses={204: None, **READ_ERRORS}),
-)
+@crud_schema(ChannelSerializer)
 class ChannelViewSet(
     OrgScopedViewSet,
     mixins.ListModelMixin,

@@ -37,6 +37,20 @@ READ_ERRORS = error_responses(401, 403, 404)
 WRITE_ERRORS = error_responses(400, 401, 403, 404)
 
 
+def crud_schema(serializer, **overrides):
+    """OpenAPI responses of the standard actions, with their error responses; `overrides`
+    replaces or adds single actions (e.g. `create=extend_schema(description=...)`)."""
+    standard = {
+        "list": extend_schema(responses={200: serializer(many=True), **READ_ERRORS}),
+        "retrieve": extend_schema(responses={200: serializer, **READ_ERRORS}),
+        "create": extend_schema(responses={201: serializer, **WRITE_ERRORS}),
+        "update": extend_schema(responses={200: serializer, **WRITE_ERRORS}),
+        "partial_update": extend_schema(responses={200: serializer, **WRITE_ERRORS}),
+        "destroy": extend_schema(responses={204: None, **READ_ERRORS}),
+    }
+    return extend_schema_view(**(standard | overrides))
+
+
 # --- Organizations -----------------------------------------------------------------------------
 
 
@@ -298,14 +312,7 @@ class TeamSerializer(OrgScopedSerializer):
         return value
 
 
-@extend_schema_view(
-    list=extend_schema(responses={200: TeamSerializer(many=True), **READ_ERRORS}),
-    retrieve=extend_schema(responses={200: TeamSerializer, **READ_ERRORS}),
-    create=extend_schema(responses={201: TeamSerializer, **WRITE_ERRORS}),
-    update=extend_schema(responses={200: TeamSerializer, **WRITE_ERRORS}),
-    partial_update=extend_schema(responses={200: TeamSerializer, **WRITE_ERRORS}),
-    destroy=extend_schema(responses={204: None, **READ_ERRORS}),
-)
+@crud_schema(TeamSerializer)
 class TeamViewSet(
     OrgScopedViewSet,
     mixins.ListModelMixin,
