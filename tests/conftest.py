@@ -21,6 +21,7 @@ from costsite.orgs.throttling import CallerRateThrottle
 from costsite.orgs.tokens import issue_token, revoke
 from estimates.catalog_loader import load_catalog
 from estimates.offers import clear_cache
+from tests.aws import aws_env, moto_server  # noqa: F401 - shared fixtures
 from tests.receiver import Receiver
 
 
