@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "costsite.notify",
     "estimates",
     "budgets",
+    "carbon",
 ]
 
 MIDDLEWARE = [

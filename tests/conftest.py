@@ -52,6 +52,17 @@ def catalog(db):
     clear_cache()
 
 
+@pytest.fixture
+def carbon_catalog(catalog):
+    """The fixture price catalogue plus hand-checkable carbon figures
+    (tests/carbon/fixture_catalog): us-east-1 379 g/kWh, us-central1 413, eu-west-1 only
+    through its country (IE 290); PUE aws 1.135, gcp 1.1; V100 300 W; host 0.74-3.5 W/vCPU,
+    0.392 W/GiB."""
+    from carbon.catalog_loader import load
+
+    load(Path(__file__).resolve().parent / "carbon" / "fixture_catalog")
+
+
 def make_user(email, password="pw"):
     return User.objects.create_user(email, password, name=email.split("@")[0].title())
 

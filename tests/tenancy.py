@@ -877,3 +877,30 @@ PAGE_CASES += [
     Case("budgets:reports", "get", P + "/reports/", READERS, 200),
     Case("budgets:report-export", "get", P + "/reports/export.csv", READERS, 200),
 ]
+
+
+# --- carbon ------------------------------------------------------------------------------------
+
+CARBON = ("carbon_catalog",)
+API_CASES += [
+    Case(
+        "api:carbon-footprint",
+        "post",
+        API + "/carbon/footprint",
+        READERS,
+        200,
+        {"provider": "aws", "region": "us-east-1", "instance_type": "p3.2xlarge", "hours": 10},
+        computation=True,
+        fixtures=CARBON,
+    ),
+    Case(
+        "api:carbon-green-regions",
+        "post",
+        API + "/carbon/green-regions",
+        READERS,
+        200,
+        {"accelerator": "V100", "gpu_count": 1, "hours": 10},
+        computation=True,
+        fixtures=CARBON,
+    ),
+]

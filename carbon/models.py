@@ -1,0 +1,95 @@
+"""The carbon catalogue: grid intensity, PUE, accelerator and host power, equivalents.
+
+Every figure carries its source (and year or date). Region figures hang off the price
+catalogue's regions, so every priced region can be checked for an intensity or a fallback.
+"""
+
+from django.db import models
+
+from estimates.models import Accelerator, Provider, Region
+
+
+class GridIntensity(models.Model):
+    region = models.OneToOneField(Region, on_delete=models.CASCADE, related_name="grid_intensity")
+    intensity_g_per_kwh = models.FloatField()
+    year = models.PositiveSmallIntegerField()
+    cfe_percent = models.FloatField(
+        null=True, blank=True, help_text="Google's carbon-free energy share (GCP only)."
+    )
+    source = models.TextField()
+
+    class Meta:
+        ordering = ["region"]
+
+    def __str__(self):
+        return f"{self.region}: {self.intensity_g_per_kwh} g/kWh ({self.year})"
+
+
+class CountryIntensity(models.Model):
+    country_code = models.CharField(max_length=2, unique=True)
+    intensity_g_per_kwh = models.FloatField()
+    year = models.PositiveSmallIntegerField()
+    source = models.TextField()
+
+    class Meta:
+        ordering = ["country_code"]
+        verbose_name_plural = "country intensities"
+
+    def __str__(self):
+        return f"{self.country_code}: {self.intensity_g_per_kwh} g/kWh ({self.year})"
+
+
+class Pue(models.Model):
+    """Power usage effectiveness per provider (region blank) or per region where published."""
+
+    provider = models.CharField(max_length=8, choices=Provider.choices)
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    pue = models.FloatField()
+    year = models.PositiveSmallIntegerField()
+    source = models.TextField()
+
+    class Meta:
+        ordering = ["provider", "region"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "region"], name="uniq_pue"),
+            models.UniqueConstraint(
+                fields=["provider"],
+                condition=models.Q(region__isnull=True),
+                name="uniq_provider_pue",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.region or ''} PUE {self.pue}"
+
+
+class AcceleratorPower(models.Model):
+    accelerator = models.OneToOneField(Accelerator, on_delete=models.CASCADE, related_name="power")
+    tdp_w = models.FloatField(null=True, blank=True)
+    idle_w = models.FloatField(null=True, blank=True)
+    max_w = models.FloatField(null=True, blank=True)
+    source = models.TextField()
+
+    class Meta:
+        ordering = ["accelerator"]
+
+    def __str__(self):
+        return f"{self.accelerator}: TDP {self.tdp_w} W"
+
+
+class CarbonFactor(models.Model):
+    """Named constants: world-average intensity, host power model, equivalents, offset price."""
+
+    name = models.CharField(max_length=60, unique=True)
+    value = models.FloatField()
+    unit = models.CharField(max_length=60)
+    source = models.TextField()
+    as_of = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} = {self.value} {self.unit}"
