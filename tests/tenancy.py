@@ -904,3 +904,35 @@ API_CASES += [
         fixtures=CARBON,
     ),
 ]
+
+PAGE_CASES += [
+    Case("carbon:footprint", "get", PAGE + "/carbon/", READERS, 200, fixtures=CARBON),
+    Case(
+        "carbon:footprint",
+        "post",
+        PAGE + "/carbon/",
+        READERS,
+        200,
+        {"provider": "aws", "region": "us-east-1", "instance_type": "p3.2xlarge", "hours": "10"},
+        computation=True,
+        fixtures=CARBON,
+    ),
+    Case(
+        "carbon:green-regions",
+        "get",
+        PAGE + "/carbon/green-regions/",
+        READERS,
+        200,
+        fixtures=CARBON,
+    ),
+    Case(
+        "carbon:green-regions",
+        "post",
+        PAGE + "/carbon/green-regions/",
+        READERS,
+        200,
+        {"accelerator": "V100", "gpu_count": "1", "hours": "10", "purchase_option": "on_demand"},
+        computation=True,
+        fixtures=CARBON,
+    ),
+]

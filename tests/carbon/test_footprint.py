@@ -142,3 +142,20 @@ def test_green_regions_rank_by_emissions_with_cost(org_a, alice, carbon_catalog)
     greener = result["results"][0]
     assert greener["co2e_change_percent"] < 0 and greener["cost_change"] == "24.5000"
     assert result["summary"].startswith("Moving from aws us-east-1 to aws eu-west-1 cuts 23%")
+
+
+def test_pages_show_results_and_keep_errors(client, org_a, alice, carbon_catalog):
+    client.force_login(alice)
+    page = client.post(
+        "/o/org-a/carbon/",
+        {"provider": "aws", "region": "us-east-1", "instance_type": "p3.2xlarge", "hours": "10"},
+    )
+    assert "1.514 kg CO2e" in page.content.decode()
+    bad = client.post("/o/org-a/carbon/", {"provider": "aws", "region": "us-east1", "hours": "1"})
+    assert "did you mean us-east-1" in str(bad.context["form"].errors["region"])
+    green = client.post(
+        "/o/org-a/carbon/green-regions/",
+        {"accelerator": "V100", "gpu_count": "1", "hours": "100", "purchase_option": "on_demand"},
+    )
+    html = green.content.decode()
+    assert "cuts 23%" in html and 'id="green-chart"' in html

@@ -1,0 +1,54 @@
+"""Page forms; validation is the API's (carbon/inputs.py, carbon/api.py)."""
+
+from django import forms
+
+from estimates.models import Provider, PurchaseOption
+
+PROVIDERS = [("", "—"), *Provider.choices]
+
+
+class FootprintForm(forms.Form):
+    provider = forms.ChoiceField(choices=PROVIDERS, required=False)
+    region = forms.CharField(
+        max_length=40, required=False, widget=forms.TextInput(attrs={"list": "regions"})
+    )
+    instance_type = forms.CharField(
+        max_length=60, required=False, widget=forms.TextInput(attrs={"list": "instance-types"})
+    )
+    accelerator = forms.CharField(
+        max_length=40, required=False, widget=forms.TextInput(attrs={"list": "accelerators"})
+    )
+    gpu_count = forms.IntegerField(min_value=1, required=False)
+    hours = forms.FloatField(min_value=0.0001, required=False)
+    utilization = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        help_text="0–1; default 1 (training keeps GPUs busy).",
+    )
+    power_w = forms.FloatField(
+        required=False,
+        label="Power per GPU (W)",
+        help_text="Measured average, host share included.",
+    )
+    pue = forms.FloatField(required=False, label="PUE")
+    intensity_g_per_kwh = forms.FloatField(required=False, label="Grid intensity (g/kWh)")
+    energy_kwh = forms.FloatField(required=False, label="Measured energy (kWh)")
+
+
+class GreenRegionsForm(forms.Form):
+    accelerator = forms.CharField(
+        max_length=40, required=False, widget=forms.TextInput(attrs={"list": "accelerators"})
+    )
+    gpu_count = forms.IntegerField(min_value=1, required=False)
+    provider = forms.ChoiceField(
+        choices=PROVIDERS, required=False, help_text="With an instance type or the current region."
+    )
+    instance_type = forms.CharField(
+        max_length=60, required=False, widget=forms.TextInput(attrs={"list": "instance-types"})
+    )
+    hours = forms.FloatField(min_value=0.001)
+    purchase_option = forms.ChoiceField(choices=PurchaseOption.choices)
+    current_region = forms.CharField(
+        max_length=40, required=False, widget=forms.TextInput(attrs={"list": "regions"})
+    )

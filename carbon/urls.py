@@ -1,0 +1,9 @@
+from django.urls import path
+
+from carbon import views
+
+app_name = "carbon"
+urlpatterns = [
+    path("", views.footprint_page, name="footprint"),
+    path("green-regions/", views.green_regions_page, name="green-regions"),
+]

@@ -1,0 +1,94 @@
+"""Pages: footprint calculator, greener-region finder."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from rest_framework.exceptions import ValidationError
+
+from carbon import equivalents, green_regions
+from carbon.api import GreenRegionsInput
+from carbon.footprint import FootprintError, compute
+from carbon.forms import FootprintForm, GreenRegionsForm
+from carbon.inputs import FootprintInput
+from costsite.orgs.access import org_for_user
+from estimates.compare import Requirements
+from estimates.forms import clean_for_api
+from estimates.offers import offer_table
+from estimates.views import add_errors, catalogue_choices
+
+
+def green_chart(result: dict) -> dict:
+    rows = result["results"][:15]
+    return {
+        "type": "bar",
+        "indexAxis": "y",
+        "title": "kg CO2e by region",
+        "labels": [f"{r['provider']} {r['region']}" for r in rows],
+        "datasets": [
+            {"label": "kg CO2e", "data": [r["co2e_kg"] for r in rows], "backgroundColor": "#2f9e44"}
+        ],
+    }
+
+
+@login_required
+def footprint_page(request, org_slug):
+    org, me = org_for_user(request, org_slug)
+    form = FootprintForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        table = offer_table(org)
+        data = FootprintInput(data=clean_for_api(form), context={"catalogue": table.catalogue})
+        try:
+            data.is_valid(raise_exception=True)
+            result = compute(data.to_domain())
+            result |= equivalents.describe(result["co2e_kg"])
+        except ValidationError as exc:
+            add_errors(form, exc.detail)
+        except FootprintError as exc:
+            add_errors(form, {exc.field: [str(exc)]})
+    return render(
+        request,
+        "carbon/footprint.html",
+        {"org": org, "me": me, "form": form, "result": result, **catalogue_choices()},
+    )
+
+
+@login_required
+def green_regions_page(request, org_slug):
+    org, me = org_for_user(request, org_slug)
+    form = GreenRegionsForm(request.POST or None)
+    result = chart = None
+    if request.method == "POST" and form.is_valid():
+        table = offer_table(org)
+        data = GreenRegionsInput(data=clean_for_api(form), context={"catalogue": table.catalogue})
+        try:
+            data.is_valid(raise_exception=True)
+            d = data.validated_data
+            current = (d["provider"], d["current_region"]) if d.get("current_region") else None
+            result = green_regions.rank(
+                table,
+                Requirements(
+                    gpu_count=d["gpu_count"],
+                    hours=d["hours"],
+                    accelerator_names=d["accelerator_names"],
+                    purchase_options=[d["purchase_option"]],
+                    max_results=500,
+                ),
+                current,
+            )
+            chart = green_chart(result)
+        except ValidationError as exc:
+            add_errors(form, exc.detail)
+        except FootprintError as exc:
+            add_errors(form, {exc.field: [str(exc)]})
+    return render(
+        request,
+        "carbon/green_regions.html",
+        {
+            "org": org,
+            "me": me,
+            "form": form,
+            "result": result,
+            "chart": chart,
+            **catalogue_choices(),
+        },
+    )
