@@ -44,7 +44,7 @@ def matching(table: OfferTable, req: Requirements) -> np.ndarray:
 
 def compare(table: OfferTable, req: Requirements) -> dict:
     if len(table) == 0:
-        return {"results": [], "matched": 0}
+        return {"results": [], "hours": req.hours, "matched": 0}
     mask = matching(table, req)
     idx = np.flatnonzero(mask)
     nodes = np.ceil(req.gpu_count / table.gpus_per_node[idx]).astype(np.int64)
@@ -100,6 +100,7 @@ def compare(table: OfferTable, req: Requirements) -> dict:
         )
     return {
         "results": results,
+        "hours": req.hours,
         "matched": int(idx.size),
         "assumptions": [
             {

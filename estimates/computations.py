@@ -1,6 +1,6 @@
 """One entry point for the four computations, used by the API, the pages and saved estimates."""
 
-from estimates import ci_plans, commitments, compare, estimate
+from estimates import annotations, ci_plans, commitments, compare, estimate
 from estimates.inputs import INPUTS
 from estimates.offers import offer_table
 
@@ -31,4 +31,4 @@ def run(kind: str, org, data: dict) -> tuple[dict, dict]:
             result = ci_plans.plan(table, jobs, providers, regions, current_at)
     except estimate.EstimateError as exc:
         raise InvalidInput({exc.field: [str(exc)]}) from exc
-    return serializer.initial_data, result
+    return serializer.initial_data, annotations.apply(kind, result, table)

@@ -159,3 +159,49 @@ def test_pages_show_results_and_keep_errors(client, org_a, alice, carbon_catalog
     )
     html = green.content.decode()
     assert "cuts 23%" in html and 'id="green-chart"' in html
+
+
+def test_estimate_and_compare_show_co2e_beside_cost(org_a, alice, carbon_catalog):
+    client = api_client(user=alice)
+    estimate = client.post(
+        "/api/v1/orgs/org-a/estimates/estimate",
+        {
+            "provider": "aws",
+            "region": "us-east-1",
+            "instance_type": "p3.2xlarge",
+            "hours": 10,
+        },
+        format="json",
+    ).json()
+    assert estimate["total_cost"] == "30.6000"
+    assert estimate["carbon"]["co2e_kg"] == pytest.approx(1.513802, abs=1e-6)
+    compared = client.post(
+        "/api/v1/orgs/org-a/estimates/compare",
+        {
+            "accelerator": "V100",
+            "gpu_count": 1,
+            "hours": 10,
+            "purchase_options": ["on_demand"],
+        },
+        format="json",
+    ).json()
+    by_region = {r["region"]: r["carbon"]["intensity_g_per_kwh"] for r in compared["results"]}
+    assert by_region == {"us-east-1": 379, "eu-west-1": 290}
+
+
+def test_without_a_carbon_catalogue_estimates_still_work(org_a, alice, catalog):
+    estimate = (
+        api_client(user=alice)
+        .post(
+            "/api/v1/orgs/org-a/estimates/estimate",
+            {
+                "provider": "aws",
+                "region": "us-east-1",
+                "instance_type": "p3.2xlarge",
+                "hours": 10,
+            },
+            format="json",
+        )
+        .json()
+    )
+    assert estimate["total_cost"] == "30.6000" and estimate["carbon"] is None

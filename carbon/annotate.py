@@ -1,0 +1,70 @@
+"""CO2e beside cost in estimate and compare results (registered in CarbonConfig.ready)."""
+
+from carbon import lookups
+from carbon.footprint import FootprintError, Workload, compute
+from estimates.models import Accelerator, Region
+
+
+def offer_co2e(
+    table, provider, region_code, instance_type, gpu_count, hours, regions, accelerators, host
+) -> dict | None:
+    instance = table.catalogue.instance_types.get(provider, {}).get(instance_type)
+    region = regions.get((provider, region_code))
+    if instance is None or region is None:
+        return None
+    try:
+        result = compute(
+            Workload(
+                hours=hours,
+                gpu_count=gpu_count,
+                utilization=1.0,
+                gpus_per_node=instance.accelerator_count,
+                vcpus=instance.vcpus,
+                memory_gib=float(instance.memory_gib) if instance.memory_gib else None,
+                accelerator_power=lookups.accelerator_power(
+                    accelerators[instance.accelerator_id], 1.0
+                ),
+                pue=lookups.pue(provider, region),
+                intensity=lookups.intensity(region),
+                host_model=host if instance.vcpus else {},
+            )
+        )
+    except FootprintError:
+        return None  # the carbon catalogue is not loaded or lacks this accelerator
+    basis = next(a["basis"] for a in result["assumptions"] if a["name"] == "grid intensity")
+    return {
+        "co2e_kg": result["co2e_kg"],
+        "energy_kwh": result["energy_kwh"],
+        "intensity_g_per_kwh": result["intensity_g_per_kwh"],
+        "intensity_basis": basis,
+    }
+
+
+def annotate(kind: str, result: dict, table) -> None:
+    """Add `carbon` (co2e_kg, energy_kwh, intensity) to an estimate and to each compared offer,
+    for the hours actually run (spot: including the expected interruption overhead)."""
+    if kind not in ("estimate", "compare"):
+        return
+    regions = {(r.provider, r.code): r for r in Region.objects.all()}
+    accelerators = {a.pk: a for a in Accelerator.objects.all()}
+    host = lookups.host_model()
+    if kind == "estimate":
+        hours = result["hours"] + (result.get("interruption") or {}).get("extra_hours", 0)
+        rows = [(result, hours)]
+    else:
+        rows = [
+            (row, result["hours"] * (1 + row["interruption_overhead_fraction"]))
+            for row in result["results"]
+        ]
+    for row, hours in rows:
+        row["carbon"] = offer_co2e(
+            table,
+            row["provider"],
+            row["region"],
+            row["instance_type"],
+            row["gpu_count"],
+            hours,
+            regions,
+            accelerators,
+            host,
+        )
