@@ -1,17 +1,32 @@
 """REST API: footprint of a workload, and greener regions for it."""
 
+from datetime import date
+
+from django.db.models import Sum
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from carbon import equivalents, green_regions
+from carbon import equivalents, green_regions, records
 from carbon.footprint import FootprintError, compute
 from carbon.inputs import FootprintInput
+from carbon.models import CarbonRecord
 from costsite.orgs.api import READ_ERRORS
-from costsite.orgs.roles import READERS
-from costsite.orgs.viewsets import OrgContextViewSet, ReadOnlyRequestsMixin
+from costsite.orgs.models import Team
+from costsite.orgs.roles import READERS, SPEND_WRITERS
+from costsite.orgs.viewsets import (
+    OrgContextViewSet,
+    OrgScopedFieldsMixin,
+    OrgScopedViewSet,
+    ReadOnlyRequestsMixin,
+)
 from estimates import lookup as catalogue_lookup
 from estimates.compare import Requirements
 from estimates.inputs import lookup_errors
@@ -121,3 +136,167 @@ class CarbonViewSet(ReadOnlyRequestsMixin, OrgContextViewSet):
             return Response(green_regions.rank(table, req, current))
         except FootprintError as exc:
             raise exceptions.ValidationError({exc.field: [str(exc)]}) from exc
+
+
+# --- Job records -------------------------------------------------------------------------------
+
+
+class SampleSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    power_w = serializers.FloatField(min_value=0, max_value=10_000_000)
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CarbonRecord
+        fields = [
+            "id",
+            "name",
+            "external_id",
+            "team",
+            "provider",
+            "region",
+            "instance_type",
+            "accelerator",
+            "gpu_count",
+            "started_at",
+            "ended_at",
+            "energy_kwh",
+            "co2e_kg",
+            "intensity_g_per_kwh",
+            "pue",
+            "source",
+            "assumptions",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class RecordInput(OrgScopedFieldsMixin, serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    external_id = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="Send the same id with each report of a job.",
+    )
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False)
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(required=False)
+    samples = SampleSerializer(
+        many=True,
+        required=False,
+        max_length=100_000,
+        help_text="Power of the whole job (W) over time; integrated.",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("ended_at") and attrs["ended_at"] < attrs["started_at"]:
+            raise serializers.ValidationError({"ended_at": ["Before started_at."]})
+        samples = attrs.get("samples")
+        if samples is not None and len(samples) < 2:
+            raise serializers.ValidationError({"samples": ["At least two samples."]})
+        return attrs
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: RecordSerializer(many=True), **READ_ERRORS}),
+    retrieve=extend_schema(responses={200: RecordSerializer, **READ_ERRORS}),
+    destroy=extend_schema(responses={204: None, **READ_ERRORS}),
+)
+class CarbonRecordViewSet(
+    OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin
+):
+    """Energy and emissions per job. Jobs report measured energy (`energy_kwh`), power
+    `samples`, or the footprint inputs (power or catalogue workload and hours)."""
+
+    queryset = CarbonRecord.objects.select_related("team")
+    serializer_class = RecordSerializer
+    write_roles = SPEND_WRITERS
+    filterset_fields = ["team", "provider", "region", "source"]
+
+    @extend_schema(
+        request=RecordInput,
+        responses={201: RecordSerializer, 200: RecordSerializer, **ERRORS},
+        description="Report a job: `name`, `started_at`, optional `external_id` (later reports "
+        "with the same id replace the figures: send cumulative totals), `team`, and either "
+        "`energy_kwh`, `samples` [{at, power_w}] or footprint inputs (`provider`, `region`, "
+        "`instance_type`/`accelerator`, `gpu_count`, `hours`, `power_w`, `pue`, "
+        "`intensity_g_per_kwh`).",
+    )
+    def create(self, request, *args, **kwargs):
+        context = self.get_serializer_context()
+        head = RecordInput(data=request.data, context=context)
+        head.is_valid(raise_exception=True)
+        meta = head.validated_data
+        figures = {
+            k: v for k, v in request.data.items() if k in FootprintInput().fields and k != "samples"
+        }
+        if meta.get("samples"):
+            figures["energy_kwh"] = records.energy_from_samples(
+                [(s["at"], s["power_w"]) for s in meta["samples"]]
+            )
+        table = offer_table(self.org)
+        form = FootprintInput(data=figures, context={"catalogue": table.catalogue})
+        form.is_valid(raise_exception=True)
+        try:
+            result = compute(form.to_domain())
+        except FootprintError as exc:
+            raise exceptions.ValidationError({exc.field: [str(exc)]}) from exc
+        d = form.validated_data
+        instance = d["_instance"]
+        record, created = records.save(
+            self.org,
+            {
+                "name": meta["name"],
+                "external_id": meta.get("external_id", ""),
+                "team": meta.get("team"),
+                "started_at": meta["started_at"],
+                "ended_at": meta.get("ended_at"),
+                "provider": d.get("provider", ""),
+                "region": d["_region"].code if d["_region"] else "",
+                "instance_type": instance.name if instance else "",
+                "accelerator": d["_accelerator"].name if d["_accelerator"] else "",
+                "gpu_count": d.get("gpu_count"),
+                "energy_kwh": result["energy_kwh"],
+                "co2e_kg": result["co2e_kg"],
+                "intensity_g_per_kwh": result["intensity_g_per_kwh"],
+                "pue": result["pue"],
+                "assumptions": result["assumptions"],
+            },
+        )
+        return Response(
+            RecordSerializer(record).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("group_by", str, enum=list(records.GROUPS)),
+            OpenApiParameter("start", OpenApiTypes.DATE),
+            OpenApiParameter("end", OpenApiTypes.DATE),
+        ],
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        description="Total kg CO2e and kWh, grouped by month, team, provider or region.",
+    )
+    @action(detail=False, methods=["get"])
+    def summary(self, request, *args, **kwargs):
+        group_by = request.query_params.get("group_by", "month")
+        if group_by not in records.GROUPS:
+            raise exceptions.ValidationError({"group_by": [f"One of {', '.join(records.GROUPS)}."]})
+        rows = self.get_queryset()
+        for name, lookup in (("start", "started_at__date__gte"), ("end", "started_at__date__lte")):
+            if request.query_params.get(name):
+                try:
+                    rows = rows.filter(**{lookup: date.fromisoformat(request.query_params[name])})
+                except ValueError as exc:
+                    raise exceptions.ValidationError({name: ["Use YYYY-MM-DD."]}) from exc
+        total = rows.aggregate(co2e_kg=Sum("co2e_kg"), energy_kwh=Sum("energy_kwh"))
+        return Response(
+            {
+                "co2e_kg": round(total["co2e_kg"] or 0, 6),
+                "energy_kwh": round(total["energy_kwh"] or 0, 6),
+                "group_by": group_by,
+                "groups": records.totals(rows, group_by),
+            }
+        )

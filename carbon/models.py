@@ -6,6 +6,7 @@ catalogue's regions, so every priced region can be checked for an intensity or a
 
 from django.db import models
 
+from costsite.orgs.models import Organization, Team, TenantQuerySet
 from estimates.models import Accelerator, Provider, Region
 
 
@@ -93,3 +94,54 @@ class CarbonFactor(models.Model):
 
     def __str__(self):
         return f"{self.name} = {self.value} {self.unit}"
+
+
+class RecordSource(models.TextChoices):
+    API = "api", "Reported by the job"
+    RUN = "run", "Training run"
+    SPOT = "spot", "Spot fleet"
+
+
+class CarbonRecord(models.Model):
+    """The energy and emissions of one job. A job that reports periodically sends the same
+    `external_id`; each report replaces the figures with its cumulative totals."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=200, blank=True)
+    provider = models.CharField(max_length=8, blank=True)
+    region = models.CharField(max_length=40, blank=True)
+    instance_type = models.CharField(max_length=60, blank=True)
+    accelerator = models.CharField(max_length=40, blank=True)
+    gpu_count = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    energy_kwh = models.FloatField()
+    co2e_kg = models.FloatField()
+    intensity_g_per_kwh = models.FloatField()
+    pue = models.FloatField()
+    source = models.CharField(max_length=8, choices=RecordSource.choices, default=RecordSource.API)
+    assumptions = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="uniq_carbon_record_external_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "started_at"], name="carbon_record_org_time_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.name}: {self.co2e_kg:.3f} kg CO2e"

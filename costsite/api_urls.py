@@ -9,7 +9,7 @@ from budgets.api import (
     ExpenseViewSet,
     ImportViewSet,
 )
-from carbon.api import CarbonViewSet
+from carbon.api import CarbonRecordViewSet, CarbonViewSet
 from costsite.notify.api import ChannelViewSet
 from costsite.orgs.api import (
     ApiTokenViewSet,
@@ -46,6 +46,7 @@ org.register("estimates/price-list/prices", OrgPriceViewSet, basename="org-price
 org.register("estimates/price-list/discounts", DiscountViewSet, basename="discount")
 org.register("estimates", EstimatesViewSet, basename="estimates")
 org.register("catalog", CatalogViewSet, basename="catalog")
+org.register("carbon/records", CarbonRecordViewSet, basename="carbon-record")
 org.register("carbon", CarbonViewSet, basename="carbon")
 
 app_name = "api"

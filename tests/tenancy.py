@@ -936,3 +936,36 @@ PAGE_CASES += [
         fixtures=CARBON,
     ),
 ]
+
+
+def new_record(org, actor):
+    from carbon.models import CarbonRecord
+
+    return CarbonRecord.objects.create(
+        organization=org,
+        name="job",
+        started_at="2026-11-20T08:00:00Z",
+        energy_kwh=1,
+        co2e_kg=0.4,
+        intensity_g_per_kwh=400,
+        pue=1.0,
+    )
+
+
+RECORD_BODY = {
+    "name": "job",
+    "started_at": "2026-11-20T08:00:00Z",
+    "energy_kwh": 2,
+    "pue": 1.1,
+    "intensity_g_per_kwh": 300,
+}
+R = API + "/carbon/records"
+API_CASES += [
+    Case("api:carbon-record-list", "get", R + "/", READERS, 200),
+    Case(
+        "api:carbon-record-list", "post", R + "/", SPEND_WRITERS, 201, RECORD_BODY, fixtures=CARBON
+    ),
+    Case("api:carbon-record-summary", "get", R + "/summary", READERS, 200),
+    Case("api:carbon-record-detail", "get", R + "/{id}/", READERS, 200, obj=new_record),
+    Case("api:carbon-record-detail", "delete", R + "/{id}/", SPEND_WRITERS, 204, obj=new_record),
+]

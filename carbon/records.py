@@ -1,0 +1,63 @@
+"""Carbon records of jobs: energy from power samples, stored or updated by external id."""
+
+import itertools
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Sum
+from django.db.models.functions import TruncMonth
+
+from carbon.models import CarbonRecord
+
+
+def energy_from_samples(samples: list[tuple]) -> float:
+    """kWh from (datetime, watts) samples, by the trapezoid rule."""
+    ordered = sorted(samples)
+    joules = 0.0
+    for (t0, w0), (t1, w1) in itertools.pairwise(ordered):
+        joules += (w0 + w1) / 2 * (t1 - t0).total_seconds()
+    return joules / 3_600_000
+
+
+def save(organization, values: dict) -> tuple[CarbonRecord, bool]:
+    """Create the record, or update the one with the same external id (cumulative reports)."""
+    external_id = values.get("external_id") or ""
+    if external_id:
+        updated = CarbonRecord.objects.for_org(organization).filter(external_id=external_id)
+        if updated.update(**values):
+            return updated.get(), False
+    try:
+        with transaction.atomic():
+            return CarbonRecord.objects.create(organization=organization, **values), True
+    except IntegrityError:  # a concurrent first report with the same id
+        updated = CarbonRecord.objects.for_org(organization).filter(external_id=external_id)
+        updated.update(**values)
+        return updated.get(), False
+
+
+GROUPS = {
+    "month": TruncMonth("started_at"),
+    "team": "team__name",
+    "provider": "provider",
+    "region": "region",
+}
+
+
+def totals(records, group_by: str) -> list[dict]:
+    key = GROUPS[group_by]
+    rows = (
+        records.annotate(key=F(key) if isinstance(key, str) else key)
+        .values("key")
+        .annotate(co2e_kg=Sum("co2e_kg"), energy_kwh=Sum("energy_kwh"), jobs=Count("id"))
+        .order_by("key")
+    )
+    return [
+        {
+            "key": row["key"].date().isoformat()
+            if group_by == "month" and row["key"]
+            else (row["key"] or ""),
+            "co2e_kg": round(row["co2e_kg"] or 0, 6),
+            "energy_kwh": round(row["energy_kwh"] or 0, 6),
+            "jobs": row["jobs"],
+        }
+        for row in rows
+    ]

@@ -1,0 +1,105 @@
+"""Job carbon records: measured energy, power samples, cumulative reports, totals."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from carbon.models import CarbonRecord
+from carbon.records import energy_from_samples
+from tests.conftest import api_client
+
+API = "/api/v1/orgs/org-a/carbon/records"
+START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+def test_trapezoid_energy():
+    samples = [
+        (START, 1000.0),
+        (START + timedelta(hours=1), 3000.0),
+        (START + timedelta(hours=2), 3000.0),
+    ]
+    assert energy_from_samples(samples) == pytest.approx(2.0 + 3.0)  # kWh
+
+
+def test_measured_energy_report_and_cumulative_updates(org_a, alice, carbon_catalog):
+    client = api_client(user=alice)
+    body = {
+        "name": "llama-ft",
+        "external_id": "job-7",
+        "started_at": START.isoformat(),
+        "provider": "gcp",
+        "region": "us-central1",
+        "energy_kwh": 10,
+    }
+    first = client.post(f"{API}/", body, format="json")
+    assert first.status_code == 201
+    # 10 kWh × PUE 1.1 × 413 g = 4.543 kg
+    assert first.json()["co2e_kg"] == pytest.approx(4.543)
+    again = client.post(f"{API}/", {**body, "energy_kwh": 30}, format="json")
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert again.json()["co2e_kg"] == pytest.approx(13.629)
+    assert CarbonRecord.objects.for_org(org_a).count() == 1
+
+
+def test_power_samples_are_integrated(org_a, alice, carbon_catalog):
+    samples = [
+        {"at": (START + timedelta(minutes=30 * i)).isoformat(), "power_w": 2000} for i in range(5)
+    ]  # 2 kW for 2 h = 4 kWh
+    response = api_client(user=alice).post(
+        f"{API}/",
+        {
+            "name": "eval",
+            "started_at": START.isoformat(),
+            "samples": samples,
+            "pue": 1.2,
+            "intensity_g_per_kwh": 250,
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["energy_kwh"] == pytest.approx(4.8)  # 4 kWh × 1.2
+    assert response.json()["co2e_kg"] == pytest.approx(1.2)
+
+
+def test_bad_reports_are_400(org_a, alice, carbon_catalog):
+    client = api_client(user=alice)
+    base = {"name": "x", "started_at": START.isoformat(), "pue": 1.1, "intensity_g_per_kwh": 1}
+    assert (
+        client.post(
+            f"{API}/", {**base, "samples": [{"at": START.isoformat(), "power_w": 1}]}, format="json"
+        ).status_code
+        == 400
+    )
+    assert client.post(f"{API}/", {**base, "energy_kwh": -1}, format="json").status_code == 400
+    assert (
+        client.post(
+            f"{API}/", {**base, "ended_at": "2020-01-01T00:00:00Z", "energy_kwh": 1}, format="json"
+        ).status_code
+        == 400
+    )
+    assert client.post(f"{API}/", {"name": "x", "energy_kwh": 1}, format="json").status_code == 400
+    assert not CarbonRecord.objects.exists()
+
+
+def test_summary_by_month_and_region(org_a, alice, carbon_catalog):
+    client = api_client(user=alice)
+    for region, kwh, when in (
+        ("us-central1", 10, START),
+        ("us-central1", 5, START),
+        ("us-central1", 1, START - timedelta(days=40)),
+    ):
+        client.post(
+            f"{API}/",
+            {
+                "name": "j",
+                "started_at": when.isoformat(),
+                "provider": "gcp",
+                "region": region,
+                "energy_kwh": kwh,
+            },
+            format="json",
+        )
+    by_month = client.get(f"{API}/summary?group_by=month").json()
+    assert [g["key"] for g in by_month["groups"]] == ["2026-10-01", "2026-11-01"]
+    assert by_month["groups"][1]["co2e_kg"] == pytest.approx(15 * 1.1 * 0.413)
+    assert client.get(f"{API}/summary?group_by=colour").status_code == 400
