@@ -7,6 +7,9 @@ class CarbonConfig(AppConfig):
 
     def ready(self):
         from carbon.annotate import annotate
+        from carbon.overview import carbon_panel
+        from costsite.orgs import overview
         from estimates import annotations
 
         annotations.register(annotate)
+        overview.register("carbon/_overview.html", carbon_panel)

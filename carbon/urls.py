@@ -6,4 +6,5 @@ app_name = "carbon"
 urlpatterns = [
     path("", views.footprint_page, name="footprint"),
     path("green-regions/", views.green_regions_page, name="green-regions"),
+    path("dashboard/", views.dashboard, name="dashboard"),
 ]

@@ -4,11 +4,13 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from rest_framework.exceptions import ValidationError
 
-from carbon import equivalents, green_regions
+from carbon import equivalents, green_regions, records
 from carbon.api import GreenRegionsInput
 from carbon.footprint import FootprintError, compute
 from carbon.forms import FootprintForm, GreenRegionsForm
 from carbon.inputs import FootprintInput
+from carbon.models import CarbonRecord
+from carbon.overview import month_to_date
 from costsite.orgs.access import org_for_user
 from estimates.compare import Requirements
 from estimates.forms import clean_for_api
@@ -90,5 +92,36 @@ def green_regions_page(request, org_slug):
             "result": result,
             "chart": chart,
             **catalogue_choices(),
+        },
+    )
+
+
+@login_required
+def dashboard(request, org_slug):
+    org, me = org_for_user(request, org_slug)
+    jobs = CarbonRecord.objects.for_org(org)
+    by_month = records.totals(jobs, "month")[-12:]
+    return render(
+        request,
+        "carbon/dashboard.html",
+        {
+            "org": org,
+            "me": me,
+            "month_to_date": month_to_date(org),
+            "by_month": by_month,
+            "by_region": sorted(records.totals(jobs, "region"), key=lambda g: -g["co2e_kg"]),
+            "top_jobs": jobs.select_related("team").order_by("-co2e_kg")[:10],
+            "chart": {
+                "type": "bar",
+                "title": "kg CO2e by month",
+                "labels": [g["key"][:7] for g in by_month],
+                "datasets": [
+                    {
+                        "label": "kg CO2e",
+                        "data": [g["co2e_kg"] for g in by_month],
+                        "backgroundColor": "#2f9e44",
+                    }
+                ],
+            },
         },
     )

@@ -969,3 +969,5 @@ API_CASES += [
     Case("api:carbon-record-detail", "get", R + "/{id}/", READERS, 200, obj=new_record),
     Case("api:carbon-record-detail", "delete", R + "/{id}/", SPEND_WRITERS, 204, obj=new_record),
 ]
+
+PAGE_CASES += [Case("carbon:dashboard", "get", PAGE + "/carbon/dashboard/", READERS, 200)]

@@ -103,3 +103,23 @@ def test_summary_by_month_and_region(org_a, alice, carbon_catalog):
     assert [g["key"] for g in by_month["groups"]] == ["2026-10-01", "2026-11-01"]
     assert by_month["groups"][1]["co2e_kg"] == pytest.approx(15 * 1.1 * 0.413)
     assert client.get(f"{API}/summary?group_by=colour").status_code == 400
+
+
+def test_dashboard_and_overview_show_emissions(client, org_a, alice, carbon_catalog):
+    from django.utils import timezone
+
+    api_client(user=alice).post(
+        f"{API}/",
+        {
+            "name": "big-run",
+            "started_at": timezone.now().isoformat(),
+            "provider": "gcp",
+            "region": "us-central1",
+            "energy_kwh": 100,
+        },
+        format="json",
+    )
+    client.force_login(alice)
+    dashboard = client.get("/o/org-a/carbon/dashboard/").content.decode()
+    assert "big-run" in dashboard and "45.430" in dashboard and 'id="carbon-chart"' in dashboard
+    assert "45.430 kg CO2e" in client.get("/o/org-a/").content.decode()
