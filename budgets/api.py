@@ -30,12 +30,12 @@ from budgets.models import (
     Expense,
     ExpenseImport,
     ExpenseSource,
-    Period,
 )
 from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS, crud_schema
 from costsite.orgs.models import Team
 from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
 from costsite.orgs.viewsets import OrgScopedFieldsMixin, OrgScopedSerializer, OrgScopedViewSet
+from costsite.periods import Period
 
 MAX_AMOUNT = Decimal("1000000000000")
 

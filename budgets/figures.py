@@ -7,15 +7,16 @@ from decimal import Decimal
 from django.utils import timezone
 
 from budgets.forecast import Projection, cumulative, project
-from budgets.periods import BudgetPeriod, current_period, local_today
+from budgets.periods import current_period
 from budgets.spend import daily_spend
+from costsite.periods import Span, local_today
 
 STATUS_LABELS = {"on_track": "On track", "at_risk": "At risk", "over": "Over budget"}
 
 
 @dataclass(frozen=True)
 class BudgetFigures:
-    period: BudgetPeriod
+    period: Span
     projection: Projection
     daily: dict
     amount: Decimal

@@ -2,10 +2,11 @@ from django import forms
 from django.conf import settings
 
 from budgets import allocation
-from budgets.models import AlertRule, Budget, Expense, Period
+from budgets.models import AlertRule, Budget, Expense
 from budgets.summary import GROUPS
 from costsite.notify.models import Channel
 from costsite.orgs.models import Team
+from costsite.periods import Period
 
 
 def currency_code(value: str) -> str:

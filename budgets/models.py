@@ -9,13 +9,7 @@ from django.db.models import Q
 
 from costsite.notify.models import Channel
 from costsite.orgs.models import Organization, Team, TenantQuerySet
-
-
-class Period(models.TextChoices):
-    MONTHLY = "monthly", "Monthly"
-    QUARTERLY = "quarterly", "Quarterly"
-    YEARLY = "yearly", "Yearly"
-    CUSTOM = "custom", "Custom dates"
+from costsite.periods import Period
 
 
 class Budget(models.Model):

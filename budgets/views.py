@@ -28,10 +28,10 @@ from budgets.forms import (
     ReportForm,
 )
 from budgets.models import Alert, AlertRule, Budget, Expense, ExpenseImport, ExpenseSource
-from budgets.periods import local_today
 from budgets.summary import SummaryError, SummaryQuery, summarize
 from costsite.orgs.access import org_for_user
 from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
+from costsite.periods import local_today
 
 
 def budget_rows(org):

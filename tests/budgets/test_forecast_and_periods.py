@@ -7,7 +7,8 @@ import pytest
 
 from budgets.forecast import cumulative, project
 from budgets.models import Budget
-from budgets.periods import current_period, period_dates
+from budgets.periods import current_period
+from costsite.periods import period_dates
 
 
 def series(first: date, amounts) -> dict:

@@ -1,0 +1,65 @@
+"""Calendar periods in an organization's time zone, shared by money and carbon budgets.
+
+Recurring periods follow the calendar (month, quarter, year) and roll over on their own: the
+period is always the one containing the day asked about. Custom periods have fixed first and
+last days. A period is given as dates (first day, last day inclusive) and as aware datetimes
+[start, end) at local midnight, which is what records are filtered on.
+"""
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import models
+
+
+class Period(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    YEARLY = "yearly", "Yearly"
+    CUSTOM = "custom", "Custom dates"
+
+
+@dataclass(frozen=True)
+class Span:
+    first_day: date
+    last_day: date
+    starts_at: datetime  # aware; local midnight of first_day
+    ends_at: datetime  # aware; local midnight after last_day (exclusive)
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def local_today(tz_name: str, now: datetime) -> date:
+    return now.astimezone(zoneinfo.ZoneInfo(tz_name)).date()
+
+
+def period_dates(period: str, day: date, start: date | None = None, end: date | None = None):
+    if period == Period.CUSTOM:
+        return start, end
+    if period == Period.MONTHLY:
+        first = day.replace(day=1)
+        return first, _add_months(first, 1) - timedelta(days=1)
+    if period == Period.QUARTERLY:
+        first = date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+        return first, _add_months(first, 3) - timedelta(days=1)
+    first = date(day.year, 1, 1)
+    return first, date(day.year, 12, 31)
+
+
+def span(period: str, tz_name: str, now: datetime, start=None, end=None) -> Span:
+    tz = zoneinfo.ZoneInfo(tz_name)
+    first, last = period_dates(period, now.astimezone(tz).date(), start, end)
+    return Span(
+        first_day=first,
+        last_day=last,
+        starts_at=datetime.combine(first, time.min, tzinfo=tz),
+        ends_at=datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+    )
