@@ -21,6 +21,7 @@ run: export COSTSITE_WEBHOOK_ALLOW_PRIVATE ?= 1
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_catalog
+	$(PY) manage.py load_carbon_catalog
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py setup_schedules

@@ -6,7 +6,7 @@ from estimates.models import Accelerator, Region
 
 
 def offer_co2e(
-    table, provider, region_code, instance_type, gpu_count, hours, regions, accelerators, host
+    table, provider, region_code, instance_type, gpu_count, hours, regions, accelerators, hosts
 ) -> dict | None:
     instance = table.catalogue.instance_types.get(provider, {}).get(instance_type)
     region = regions.get((provider, region_code))
@@ -26,7 +26,7 @@ def offer_co2e(
                 ),
                 pue=lookups.pue(provider, region),
                 intensity=lookups.intensity(region),
-                host_model=host if instance.vcpus else {},
+                host_model=hosts[provider] if instance.vcpus else {},
             )
         )
     except FootprintError:
@@ -47,7 +47,7 @@ def annotate(kind: str, result: dict, table) -> None:
         return
     regions = {(r.provider, r.code): r for r in Region.objects.all()}
     accelerators = {a.pk: a for a in Accelerator.objects.all()}
-    host = lookups.host_model()
+    hosts = {p: lookups.host_model(p) for p in ("aws", "gcp", "azure")}
     if kind == "estimate":
         hours = result["hours"] + (result.get("interruption") or {}).get("extra_hours", 0)
         rows = [(result, hours)]
@@ -66,5 +66,5 @@ def annotate(kind: str, result: dict, table) -> None:
             hours,
             regions,
             accelerators,
-            host,
+            hosts,
         )

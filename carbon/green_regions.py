@@ -18,7 +18,6 @@ def rank(table, req: Requirements, current: tuple[str, str] | None = None) -> di
         best_per_region.setdefault((offer["provider"], offer["region"]), offer)
     regions = {(r.provider, r.code): r for r in Region.objects.all()}
     accelerators = {a.name: a for a in Accelerator.objects.all()}
-    host = lookups.host_model()
     rows = []
     for (provider, code), offer in best_per_region.items():
         region = regions[(provider, code)]
@@ -36,7 +35,7 @@ def rank(table, req: Requirements, current: tuple[str, str] | None = None) -> di
                 ),
                 pue=lookups.pue(provider, region),
                 intensity=lookups.intensity(region),
-                host_model=host if instance.vcpus else {},
+                host_model=lookups.host_model(provider) if instance.vcpus else {},
             )
         )
         intensity_basis = next(

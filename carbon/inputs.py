@@ -107,7 +107,9 @@ class FootprintInput(serializers.Serializer):
                 intensity=Figure(d["intensity_g_per_kwh"], "g CO2e/kWh", "given", "given")
                 if "intensity_g_per_kwh" in d
                 else lookups.intensity(region),
-                host_model=lookups.host_model() if instance and "power_w" not in d else {},
+                host_model=lookups.host_model(d["provider"])
+                if instance and "power_w" not in d
+                else {},
             )
         except FootprintError as exc:
             raise serializers.ValidationError({exc.field: [str(exc)]}) from exc

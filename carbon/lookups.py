@@ -3,8 +3,6 @@
 from carbon.footprint import Figure, FootprintError, accelerator_watts
 from carbon.models import AcceleratorPower, CarbonFactor, CountryIntensity, GridIntensity, Pue
 
-HOST_MODEL = ("vcpu_idle_w", "vcpu_max_w", "memory_w_per_gib")
-
 
 def factor(name: str) -> CarbonFactor:
     found = CarbonFactor.objects.filter(name=name).first()
@@ -66,10 +64,16 @@ def accelerator_power(accelerator, utilization: float) -> Figure:
     )
 
 
-def host_model() -> dict:
-    rows = {f.name: f for f in CarbonFactor.objects.filter(name__in=HOST_MODEL)}
-    if len(rows) < len(HOST_MODEL):
+def host_model(provider: str) -> dict:
+    """The provider's per-vCPU idle/max watts and the memory coefficient ({} if unknown)."""
+    names = {
+        "vcpu_idle_w": f"{provider}_vcpu_min_w",
+        "vcpu_max_w": f"{provider}_vcpu_max_w",
+        "memory_w_per_gib": "memory_w_per_gib",
+    }
+    rows = {f.name: f for f in CarbonFactor.objects.filter(name__in=names.values())}
+    if len(rows) < len(names):
         return {}
-    model = {name: rows[name].value for name in HOST_MODEL}
-    model["source"] = "; ".join(sorted({rows[name].source for name in HOST_MODEL}))
+    model = {key: rows[name].value for key, name in names.items()}
+    model["source"] = "Cloud Carbon Footprint host model, carbon catalogue host_power"
     return model
