@@ -108,7 +108,8 @@ class CarbonViewSet(ReadOnlyRequestsMixin, OrgContextViewSet):
             result = compute(form.to_domain())
         except FootprintError as exc:
             raise exceptions.ValidationError({exc.field: [str(exc)]}) from exc
-        return Response(result | equivalents.describe(result["co2e_kg"]))
+        price = form.validated_data.get("offset_price_per_tonne")
+        return Response(result | equivalents.describe(result["co2e_kg"], price))
 
     @extend_schema(
         request=GreenRegionsInput,

@@ -12,7 +12,8 @@ EQUIVALENTS = {
 }
 
 
-def describe(co2e_kg: float) -> dict:
+def describe(co2e_kg: float, price_per_tonne: float | None = None) -> dict:
+    """Equivalents and the offset cost; `price_per_tonne` (USD/t) overrides the catalogue's."""
     factors = {
         f.name: f
         for f in CarbonFactor.objects.filter(name__in=[*EQUIVALENTS, "offset_price_per_tonne"])
@@ -29,17 +30,19 @@ def describe(co2e_kg: float) -> dict:
         for name, label in EQUIVALENTS.items()
         if name in factors and factors[name].value > 0
     ]
-    offset = None
-    price = factors.get("offset_price_per_tonne")
-    if price is not None:
-        cost = Decimal(repr(co2e_kg / 1000 * price.value)).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
-        offset = {
-            "cost": str(cost),
-            "currency": "USD",
-            "price_per_tonne": price.value,
-            "source": price.source,
-            "as_of": price.as_of,
-        }
+    catalogue = factors.get("offset_price_per_tonne")
+    if price_per_tonne is not None:
+        price, source, as_of = price_per_tonne, "given", ""
+    elif catalogue is not None:
+        price, source, as_of = catalogue.value, catalogue.source, catalogue.as_of
+    else:
+        return {"equivalents": equivalents, "offset": None}
+    cost = Decimal(repr(co2e_kg / 1000 * price)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    offset = {
+        "cost": str(cost),
+        "currency": "USD",
+        "price_per_tonne": price,
+        "source": source,
+        "as_of": as_of,
+    }
     return {"equivalents": equivalents, "offset": offset}

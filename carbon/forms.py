@@ -34,6 +34,7 @@ class FootprintForm(forms.Form):
     pue = forms.FloatField(required=False, label="PUE")
     intensity_g_per_kwh = forms.FloatField(required=False, label="Grid intensity (g/kWh)")
     energy_kwh = forms.FloatField(required=False, label="Measured energy (kWh)")
+    offset_price_per_tonne = forms.FloatField(required=False, label="Offset price (USD/t)")
 
 
 class GreenRegionsForm(forms.Form):

@@ -26,6 +26,12 @@ class FootprintInput(serializers.Serializer):
     )
     pue = serializers.FloatField(min_value=1, max_value=3, required=False)
     intensity_g_per_kwh = serializers.FloatField(min_value=0, max_value=2000, required=False)
+    offset_price_per_tonne = serializers.FloatField(
+        min_value=0,
+        max_value=10_000,
+        required=False,
+        help_text="USD per tonne CO2e for the offset cost (default: the catalogue's, sourced).",
+    )
     energy_kwh = serializers.FloatField(
         min_value=0,
         max_value=1e9,

@@ -42,7 +42,9 @@ def footprint_page(request, org_slug):
         try:
             data.is_valid(raise_exception=True)
             result = compute(data.to_domain())
-            result |= equivalents.describe(result["co2e_kg"])
+            result |= equivalents.describe(
+                result["co2e_kg"], data.validated_data.get("offset_price_per_tonne")
+            )
         except ValidationError as exc:
             add_errors(form, exc.detail)
         except FootprintError as exc:

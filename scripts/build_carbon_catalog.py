@@ -172,7 +172,7 @@ EPA_NOTE = (
     "US EPA Greenhouse Gas Equivalencies Calculator - Calculations and References "
     f"{EPA_URL} (page version last updated {EPA_ASOF}, eGRID2022-vintage inputs; the page "
     "was not fetched by this build - the figure was cross-checked against independent "
-    "public transcriptions of the current page, see README)"
+    "public transcriptions of the current page, see README); shipped in kg (metric tons x 1000)"
 )
 KM_PER_MILE = Decimal("1.609344")  # exact, international mile
 EQUIVALENTS = [
@@ -644,7 +644,8 @@ duplicate keys; rows only for priced regions/accelerators; the expected constant
 {files_table}
 
 Each row's `source` says where its number came from (URL, or repository path and commit). Any figure
-that was computed rather than copied starts with `derived:` or says `x 1e6` / `x 100` in its source.
+that was computed rather than copied starts with `derived:` or states its unit conversion
+(`x 1e6`, `x 100`, `x 1000`) in its source.
 
 ## How the app should use it
 

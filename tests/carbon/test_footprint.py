@@ -205,3 +205,23 @@ def test_without_a_carbon_catalogue_estimates_still_work(org_a, alice, catalog):
         .json()
     )
     assert estimate["total_cost"] == "30.6000" and estimate["carbon"] is None
+
+
+def test_offset_price_can_be_given(org_a, alice, carbon_catalog):
+    body = {
+        "gpu_count": 8,
+        "hours": 100,
+        "power_w": 350,
+        "pue": 1.1,
+        "intensity_g_per_kwh": 400,
+        "offset_price_per_tonne": 50,
+    }
+    result = api_client(user=alice).post(f"{API}/footprint", body, format="json").json()
+    # 123.2 kg = 0.1232 t × 50 USD/t = 6.16 USD
+    assert result["offset"] == {
+        "cost": "6.16",
+        "currency": "USD",
+        "price_per_tonne": 50,
+        "source": "given",
+        "as_of": "",
+    }
