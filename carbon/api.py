@@ -14,19 +14,22 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from carbon import budgets as carbon_budgets
 from carbon import equivalents, green_regions, records
 from carbon.footprint import FootprintError, compute
 from carbon.inputs import FootprintInput
-from carbon.models import CarbonRecord
-from costsite.orgs.api import READ_ERRORS
+from carbon.models import CarbonAlert, CarbonBudget, CarbonRecord
+from costsite.orgs.api import READ_ERRORS, crud_schema
 from costsite.orgs.models import Team
-from costsite.orgs.roles import READERS, SPEND_WRITERS
+from costsite.orgs.roles import FINANCE_WRITERS, READERS, SPEND_WRITERS
 from costsite.orgs.viewsets import (
     OrgContextViewSet,
     OrgScopedFieldsMixin,
+    OrgScopedSerializer,
     OrgScopedViewSet,
     ReadOnlyRequestsMixin,
 )
+from costsite.periods import Period
 from estimates import lookup as catalogue_lookup
 from estimates.compare import Requirements
 from estimates.inputs import lookup_errors
@@ -301,3 +304,89 @@ class CarbonRecordViewSet(
                 "groups": records.totals(rows, group_by),
             }
         )
+
+
+# --- Carbon budgets ----------------------------------------------------------------------------
+
+
+class CarbonBudgetSerializer(OrgScopedSerializer):
+    limit_kg = serializers.FloatField(min_value=0.001, max_value=1e12)
+    thresholds = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=1000), max_length=10, required=False
+    )
+    figures = serializers.SerializerMethodField(
+        help_text="emitted_kg and percent_used in the current period, with its dates."
+    )
+
+    class Meta:
+        model = CarbonBudget
+        fields = [
+            "id",
+            "name",
+            "team",
+            "limit_kg",
+            "period",
+            "start",
+            "end",
+            "thresholds",
+            "channels",
+            "figures",
+            "created_at",
+        ]
+        read_only_fields = ["id", "figures", "created_at"]
+
+    def get_figures(self, budget) -> dict:
+        figures = carbon_budgets.emitted(budget)
+        return figures | {
+            "period_start": figures["period_start"].isoformat(),
+            "period_end": figures["period_end"].isoformat(),
+        }
+
+    def validate(self, attrs):
+        period = attrs.get("period", getattr(self.instance, "period", Period.MONTHLY))
+        start = attrs.get("start", getattr(self.instance, "start", None))
+        end = attrs.get("end", getattr(self.instance, "end", None))
+        if period == Period.CUSTOM and (not start or not end or end < start):
+            raise serializers.ValidationError({"end": ["A custom period needs start ≤ end."]})
+        return attrs
+
+
+class CarbonAlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CarbonAlert
+        fields = ["id", "budget", "percent", "period_start", "emitted_kg", "fired_at"]
+        read_only_fields = fields
+
+
+@crud_schema(CarbonBudgetSerializer)
+class CarbonBudgetViewSet(
+    OrgScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """Emissions limits per period with threshold alerts (once per threshold per period)."""
+
+    queryset = CarbonBudget.objects.select_related("organization").prefetch_related("channels")
+    serializer_class = CarbonBudgetSerializer
+    write_roles = FINANCE_WRITERS
+
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        carbon_budgets.queue_evaluation(self.org.pk)
+
+    def perform_update(self, serializer):
+        serializer.save()
+        carbon_budgets.queue_evaluation(self.org.pk)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: CarbonAlertSerializer(many=True), **READ_ERRORS}),
+    retrieve=extend_schema(responses={200: CarbonAlertSerializer, **READ_ERRORS}),
+)
+class CarbonAlertViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    queryset = CarbonAlert.objects.all()
+    serializer_class = CarbonAlertSerializer
+    filterset_fields = ["budget"]

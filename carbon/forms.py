@@ -2,6 +2,7 @@
 
 from django import forms
 
+from costsite.notify.models import Channel
 from estimates.models import Provider, PurchaseOption
 
 PROVIDERS = [("", "—"), *Provider.choices]
@@ -53,3 +54,32 @@ class GreenRegionsForm(forms.Form):
     current_region = forms.CharField(
         max_length=40, required=False, widget=forms.TextInput(attrs={"list": "regions"})
     )
+
+
+class CarbonBudgetForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    limit_kg = forms.FloatField(min_value=0.001, label="Limit (kg CO2e)")
+    period = forms.ChoiceField(
+        choices=[("monthly", "Monthly"), ("quarterly", "Quarterly"), ("yearly", "Yearly")]
+    )
+    thresholds = forms.CharField(
+        max_length=60, initial="80, 100", help_text="Percentages that alert, comma-separated."
+    )
+    channels = forms.ModelMultipleChoiceField(
+        queryset=Channel.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].queryset = Channel.objects.for_org(organization)
+
+    def clean_thresholds(self):
+        try:
+            values = sorted(
+                {int(v) for v in self.cleaned_data["thresholds"].split(",") if v.strip()}
+            )
+        except ValueError as exc:
+            raise forms.ValidationError("Whole numbers, comma-separated.") from exc
+        if any(not 1 <= v <= 1000 for v in values) or len(values) > 10:
+            raise forms.ValidationError("Up to 10 values between 1 and 1000.")
+        return values

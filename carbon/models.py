@@ -6,7 +6,9 @@ catalogue's regions, so every priced region can be checked for an intensity or a
 
 from django.db import models
 
+from costsite.notify.models import Channel
 from costsite.orgs.models import Organization, Team, TenantQuerySet
+from costsite.periods import Period
 from estimates.models import Accelerator, Provider, Region
 
 
@@ -145,3 +147,59 @@ class CarbonRecord(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.co2e_kg:.3f} kg CO2e"
+
+
+class CarbonBudget(models.Model):
+    """An emissions limit per period (kg CO2e), with alert thresholds in percent."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=120)
+    limit_kg = models.FloatField()
+    period = models.CharField(max_length=10, choices=Period.choices, default=Period.MONTHLY)
+    start = models.DateField(null=True, blank=True)
+    end = models.DateField(null=True, blank=True)
+    thresholds = models.JSONField(
+        default=list, blank=True, help_text="Percentages that alert, e.g. [80, 100]."
+    )
+    channels = models.ManyToManyField(Channel, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(limit_kg__gt=0), name="carbon_limit_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}: {self.limit_kg} kg CO2e per {self.period}"
+
+
+class CarbonAlert(models.Model):
+    """A threshold of a carbon budget crossed in a period; the database allows only one."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    budget = models.ForeignKey(CarbonBudget, on_delete=models.CASCADE, related_name="alerts")
+    percent = models.PositiveSmallIntegerField()
+    period_start = models.DateField()
+    emitted_kg = models.FloatField()
+    fired_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-fired_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["budget", "percent", "period_start"], name="one_carbon_alert_per_period"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.budget}: {self.percent}% ({self.period_start})"

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncMonth
 
+from carbon.budgets import queue_evaluation
 from carbon.models import CarbonRecord
 
 
@@ -19,7 +20,9 @@ def energy_from_samples(samples: list[tuple]) -> float:
 
 
 def save(organization, values: dict) -> tuple[CarbonRecord, bool]:
-    """Create the record, or update the one with the same external id (cumulative reports)."""
+    """Create the record, or update the one with the same external id (cumulative reports);
+    carbon budgets are re-evaluated after the commit."""
+    transaction.on_commit(lambda: queue_evaluation(organization.pk))
     external_id = values.get("external_id") or ""
     if external_id:
         updated = CarbonRecord.objects.for_org(organization).filter(external_id=external_id)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.footprint_page, name="footprint"),
     path("green-regions/", views.green_regions_page, name="green-regions"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("budgets/<int:budget_id>/delete/", views.budget_delete, name="budget-delete"),
 ]

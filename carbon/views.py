@@ -1,17 +1,21 @@
 """Pages: footprint calculator, greener-region finder."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError
 
 from carbon import equivalents, green_regions, records
 from carbon.api import GreenRegionsInput
+from carbon.budgets import emitted, queue_evaluation
 from carbon.footprint import FootprintError, compute
-from carbon.forms import FootprintForm, GreenRegionsForm
+from carbon.forms import CarbonBudgetForm, FootprintForm, GreenRegionsForm
 from carbon.inputs import FootprintInput
-from carbon.models import CarbonRecord
+from carbon.models import CarbonAlert, CarbonBudget, CarbonRecord
 from carbon.overview import month_to_date
 from costsite.orgs.access import org_for_user
+from costsite.orgs.roles import FINANCE_WRITERS
 from estimates.compare import Requirements
 from estimates.forms import clean_for_api
 from estimates.offers import offer_table
@@ -101,7 +105,21 @@ def green_regions_page(request, org_slug):
 @login_required
 def dashboard(request, org_slug):
     org, me = org_for_user(request, org_slug)
+    can_edit = me.role in FINANCE_WRITERS
+    form = CarbonBudgetForm(request.POST or None, organization=org) if can_edit else None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only owners, admins and finance manage carbon budgets.")
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            channels = data.pop("channels")
+            CarbonBudget.objects.create(organization=org, **data).channels.set(channels)
+            queue_evaluation(org.pk)
+            return redirect("carbon:dashboard", org_slug=org.slug)
     jobs = CarbonRecord.objects.for_org(org)
+    budgets = [
+        (b, emitted(b)) for b in CarbonBudget.objects.for_org(org).select_related("organization")
+    ]
     by_month = records.totals(jobs, "month")[-12:]
     return render(
         request,
@@ -113,6 +131,10 @@ def dashboard(request, org_slug):
             "by_month": by_month,
             "by_region": sorted(records.totals(jobs, "region"), key=lambda g: -g["co2e_kg"]),
             "top_jobs": jobs.select_related("team").order_by("-co2e_kg")[:10],
+            "budgets": budgets,
+            "alerts": CarbonAlert.objects.for_org(org).select_related("budget")[:20],
+            "form": form,
+            "can_edit": can_edit,
             "chart": {
                 "type": "bar",
                 "title": "kg CO2e by month",
@@ -127,3 +149,11 @@ def dashboard(request, org_slug):
             },
         },
     )
+
+
+@login_required
+@require_POST
+def budget_delete(request, org_slug, budget_id):
+    org, _ = org_for_user(request, org_slug, FINANCE_WRITERS)
+    get_object_or_404(CarbonBudget.objects.for_org(org), pk=budget_id).delete()
+    return redirect("carbon:dashboard", org_slug=org.slug)

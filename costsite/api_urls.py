@@ -9,7 +9,12 @@ from budgets.api import (
     ExpenseViewSet,
     ImportViewSet,
 )
-from carbon.api import CarbonRecordViewSet, CarbonViewSet
+from carbon.api import (
+    CarbonAlertViewSet,
+    CarbonBudgetViewSet,
+    CarbonRecordViewSet,
+    CarbonViewSet,
+)
 from costsite.notify.api import ChannelViewSet
 from costsite.orgs.api import (
     ApiTokenViewSet,
@@ -47,6 +52,8 @@ org.register("estimates/price-list/discounts", DiscountViewSet, basename="discou
 org.register("estimates", EstimatesViewSet, basename="estimates")
 org.register("catalog", CatalogViewSet, basename="catalog")
 org.register("carbon/records", CarbonRecordViewSet, basename="carbon-record")
+org.register("carbon/budgets", CarbonBudgetViewSet, basename="carbon-budget")
+org.register("carbon/alerts", CarbonAlertViewSet, basename="carbon-alert")
 org.register("carbon", CarbonViewSet, basename="carbon")
 
 app_name = "api"

@@ -6,6 +6,7 @@ Each entry: name -> (task path, schedule type, minutes for MINUTES schedules).
 from django_q.models import Schedule
 
 SCHEDULES = {
+    "carbon: evaluate carbon budgets": ("carbon.tasks.evaluate_all", Schedule.MINUTES, 15),
     "budgets: pull cloud costs": ("budgets.tasks.pull_cloud_costs", Schedule.DAILY, None),
     "budgets: evaluate all budgets": (
         "budgets.tasks.evaluate_all_budgets",

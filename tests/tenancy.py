@@ -971,3 +971,89 @@ API_CASES += [
 ]
 
 PAGE_CASES += [Case("carbon:dashboard", "get", PAGE + "/carbon/dashboard/", READERS, 200)]
+
+
+def new_carbon_budget(org, actor):
+    from carbon.models import CarbonBudget
+
+    return CarbonBudget.objects.create(organization=org, name="cb", limit_kg=100, thresholds=[80])
+
+
+def new_carbon_alert(org, actor):
+    from carbon.models import CarbonAlert
+
+    return CarbonAlert.objects.create(
+        organization=org,
+        budget=new_carbon_budget(org, actor),
+        percent=80,
+        period_start="2026-11-01",
+        emitted_kg=90,
+    )
+
+
+CB = API + "/carbon/budgets"
+API_CASES += [
+    Case("api:carbon-budget-list", "get", CB + "/", READERS, 200),
+    Case(
+        "api:carbon-budget-list",
+        "post",
+        CB + "/",
+        FINANCE_WRITERS,
+        201,
+        {"name": "cb", "limit_kg": 100, "thresholds": [80]},
+    ),
+    Case("api:carbon-budget-detail", "get", CB + "/{id}/", READERS, 200, obj=new_carbon_budget),
+    Case(
+        "api:carbon-budget-detail",
+        "patch",
+        CB + "/{id}/",
+        FINANCE_WRITERS,
+        200,
+        {"limit_kg": 50},
+        obj=new_carbon_budget,
+    ),
+    Case(
+        "api:carbon-budget-detail",
+        "put",
+        CB + "/{id}/",
+        FINANCE_WRITERS,
+        200,
+        {"name": "cb2", "limit_kg": 60, "period": "yearly", "thresholds": [90], "channels": []},
+        obj=new_carbon_budget,
+    ),
+    Case(
+        "api:carbon-budget-detail",
+        "delete",
+        CB + "/{id}/",
+        FINANCE_WRITERS,
+        204,
+        obj=new_carbon_budget,
+    ),
+    Case("api:carbon-alert-list", "get", API + "/carbon/alerts/", READERS, 200),
+    Case(
+        "api:carbon-alert-detail",
+        "get",
+        API + "/carbon/alerts/{id}/",
+        READERS,
+        200,
+        obj=new_carbon_alert,
+    ),
+]
+PAGE_CASES += [
+    Case(
+        "carbon:dashboard",
+        "post",
+        PAGE + "/carbon/dashboard/",
+        FINANCE_WRITERS,
+        302,
+        {"name": "cb", "limit_kg": "5", "period": "monthly", "thresholds": "80"},
+    ),
+    Case(
+        "carbon:budget-delete",
+        "post",
+        PAGE + "/carbon/budgets/{id}/delete/",
+        FINANCE_WRITERS,
+        302,
+        obj=new_carbon_budget,
+    ),
+]

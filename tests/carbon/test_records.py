@@ -123,3 +123,84 @@ def test_dashboard_and_overview_show_emissions(client, org_a, alice, carbon_cata
     dashboard = client.get("/o/org-a/carbon/dashboard/").content.decode()
     assert "big-run" in dashboard and "45.430" in dashboard and 'id="carbon-chart"' in dashboard
     assert "45.430 kg CO2e" in client.get("/o/org-a/").content.decode()
+
+
+def test_carbon_budget_alerts_once_per_threshold_and_period(
+    org_a, alice, carbon_catalog, receiver, django_capture_on_commit_callbacks
+):
+    import json
+
+    from django.utils import timezone
+
+    from carbon.models import CarbonAlert
+    from costsite.notify.channels import create_channel
+
+    channel = create_channel(org_a, "hook", "webhook", receiver.url)
+    client = api_client(user=alice)
+    budget = client.post(
+        "/api/v1/orgs/org-a/carbon/budgets/",
+        {
+            "name": "Monthly",
+            "limit_kg": 10,
+            "thresholds": [50, 100],
+            "channels": [channel.pk],
+        },
+        format="json",
+    )
+    assert budget.status_code == 201
+    now = timezone.now().isoformat()
+    for kwh in (5, 7, 10):  # 5 kWh × 1.1 × 0.413 = 2.27 kg each 5 kWh...
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                f"{API}/",
+                {
+                    "name": f"job{kwh}",
+                    "started_at": now,
+                    "provider": "gcp",
+                    "region": "us-central1",
+                    "energy_kwh": kwh,
+                },
+                format="json",
+            )
+    # 22 kWh × 1.1 × 413 g = 9.99 kg: 99.9% → only the 50% threshold
+    assert list(CarbonAlert.objects.values_list("percent", flat=True)) == [50]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"{API}/",
+            {
+                "name": "last",
+                "started_at": now,
+                "provider": "gcp",
+                "region": "us-central1",
+                "energy_kwh": 1,
+            },
+            format="json",
+        )
+    assert sorted(CarbonAlert.objects.values_list("percent", flat=True)) == [50, 100]
+    events = [json.loads(r["body"])["event"] for r in receiver.requests]
+    assert events == ["carbon.threshold_crossed", "carbon.threshold_crossed"]
+    figures = client.get(f"/api/v1/orgs/org-a/carbon/budgets/{budget.json()['id']}/").json()
+    assert figures["figures"]["percent_used"] > 100
+
+
+def test_carbon_budget_on_the_dashboard(client, org_a, alice, bob, carbon_catalog):
+    client.force_login(alice)
+    response = client.post(
+        "/o/org-a/carbon/dashboard/",
+        {"name": "Quarter", "limit_kg": "500", "period": "quarterly", "thresholds": "75, 100"},
+    )
+    assert response.status_code == 302
+    assert "Quarter" in client.get("/o/org-a/carbon/dashboard/").content.decode()
+    bad = client.post(
+        "/o/org-a/carbon/dashboard/",
+        {"name": "X", "limit_kg": "-1", "period": "monthly", "thresholds": "abc"},
+    )
+    assert {"limit_kg", "thresholds"} <= set(bad.context["form"].errors)
+    client.force_login(bob)
+    assert (
+        client.post(
+            "/o/org-a/carbon/dashboard/",
+            {"name": "Y", "limit_kg": "1", "period": "monthly", "thresholds": "80"},
+        ).status_code
+        == 403
+    )
