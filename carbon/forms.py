@@ -19,7 +19,7 @@ class FootprintForm(forms.Form):
     accelerator = forms.CharField(
         max_length=40, required=False, widget=forms.TextInput(attrs={"list": "accelerators"})
     )
-    gpu_count = forms.IntegerField(min_value=1, required=False)
+    gpu_count = forms.IntegerField(min_value=1, required=False, label="GPU count")
     hours = forms.FloatField(min_value=0.0001, required=False)
     utilization = forms.FloatField(
         min_value=0,
@@ -42,7 +42,7 @@ class GreenRegionsForm(forms.Form):
     accelerator = forms.CharField(
         max_length=40, required=False, widget=forms.TextInput(attrs={"list": "accelerators"})
     )
-    gpu_count = forms.IntegerField(min_value=1, required=False)
+    gpu_count = forms.IntegerField(min_value=1, required=False, label="GPU count")
     provider = forms.ChoiceField(
         choices=PROVIDERS, required=False, help_text="With an instance type or the current region."
     )

@@ -23,7 +23,7 @@ class EstimateForm(forms.Form):
     accelerator = forms.CharField(
         max_length=40, required=False, widget=forms.TextInput(attrs={"list": "accelerators"})
     )
-    gpu_count = forms.IntegerField(min_value=1, required=False)
+    gpu_count = forms.IntegerField(min_value=1, required=False, label="GPU count")
     hours = forms.FloatField(min_value=0.001)
     nodes = forms.IntegerField(min_value=1, initial=1)
     purchase_option = forms.ChoiceField(choices=PurchaseOption.choices)
@@ -47,7 +47,7 @@ class CompareForm(forms.Form):
     min_gpu_memory_gb = forms.FloatField(
         min_value=1, required=False, label="Or: minimum GPU memory (GB)"
     )
-    gpu_count = forms.IntegerField(min_value=1, initial=8)
+    gpu_count = forms.IntegerField(min_value=1, initial=8, label="GPU count")
     hours = forms.FloatField(min_value=0.001, initial=100)
     providers = forms.MultipleChoiceField(
         choices=Provider.choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -75,7 +75,7 @@ class TestJobForm(forms.Form):
     runs_per_week = forms.FloatField(min_value=0.1)
     minutes_per_run = forms.FloatField(min_value=0.1)
     shards = forms.IntegerField(min_value=1, initial=1)
-    gpu_count = forms.IntegerField(min_value=1, required=False)
+    gpu_count = forms.IntegerField(min_value=1, required=False, label="GPU count")
     min_gpu_memory_gb = forms.FloatField(min_value=1, required=False)
     accelerator = forms.CharField(max_length=40, required=False)
     current_instance_type = forms.CharField(max_length=60, required=False)
