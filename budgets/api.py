@@ -34,7 +34,12 @@ from budgets.models import (
 from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS, crud_schema
 from costsite.orgs.models import Team
 from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
-from costsite.orgs.viewsets import OrgScopedFieldsMixin, OrgScopedSerializer, OrgScopedViewSet
+from costsite.orgs.viewsets import (
+    OrgScopedFieldsMixin,
+    OrgScopedModelViewSet,
+    OrgScopedSerializer,
+    OrgScopedViewSet,
+)
 from costsite.periods import Period
 
 MAX_AMOUNT = Decimal("1000000000000")
@@ -160,14 +165,7 @@ def save_budget(serializer, view, via="api"):
 
 
 @crud_schema(BudgetSerializer)
-class BudgetViewSet(
-    OrgScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-):
+class BudgetViewSet(OrgScopedModelViewSet):
     """Budgets and their allocations; owners, admins and finance write."""
 
     queryset = Budget.objects.select_related("organization")
@@ -223,14 +221,7 @@ class AlertRuleSerializer(OrgScopedSerializer):
 
 
 @crud_schema(AlertRuleSerializer)
-class AlertRuleViewSet(
-    OrgScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-):
+class AlertRuleViewSet(OrgScopedModelViewSet):
     queryset = AlertRule.objects.prefetch_related("channels")
     serializer_class = AlertRuleSerializer
     write_roles = FINANCE_WRITERS

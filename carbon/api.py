@@ -25,6 +25,7 @@ from costsite.orgs.roles import FINANCE_WRITERS, READERS, SPEND_WRITERS
 from costsite.orgs.viewsets import (
     OrgContextViewSet,
     OrgScopedFieldsMixin,
+    OrgScopedModelViewSet,
     OrgScopedSerializer,
     OrgScopedViewSet,
     ReadOnlyRequestsMixin,
@@ -359,14 +360,7 @@ class CarbonAlertSerializer(serializers.ModelSerializer):
 
 
 @crud_schema(CarbonBudgetSerializer)
-class CarbonBudgetViewSet(
-    OrgScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-):
+class CarbonBudgetViewSet(OrgScopedModelViewSet):
     """Emissions limits per period with threshold alerts (once per threshold per period)."""
 
     queryset = CarbonBudget.objects.select_related("organization").prefetch_related("channels")

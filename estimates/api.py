@@ -17,6 +17,7 @@ from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS, crud_schema
 from costsite.orgs.roles import FINANCE_WRITERS, OPERATORS, READERS
 from costsite.orgs.viewsets import (
     OrgContextViewSet,
+    OrgScopedModelViewSet,
     OrgScopedSerializer,
     OrgScopedViewSet,
     ReadOnlyRequestsMixin,
@@ -392,23 +393,12 @@ class DiscountSerializer(OrgScopedSerializer):
         read_only_fields = ["id", "updated_at"]
 
     def validate_provider(self, value):
-        existing = ProviderDiscount.objects.for_org(self.context["org"]).filter(provider=value)
-        if self.instance is not None:
-            existing = existing.exclude(pk=self.instance.pk)
-        if existing.exists():
-            raise serializers.ValidationError("This provider already has a discount; edit it.")
+        self.check_unique("This provider already has a discount; edit it.", provider=value)
         return value
 
 
 @crud_schema(DiscountSerializer)
-class DiscountViewSet(
-    OrgScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-):
+class DiscountViewSet(OrgScopedModelViewSet):
     """Across-the-board discounts per provider (e.g. an enterprise agreement)."""
 
     queryset = ProviderDiscount.objects.all()

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -11,7 +11,7 @@ from costsite.notify.models import Channel, Delivery
 from costsite.orgs.api import READ_ERRORS, crud_schema
 from costsite.orgs.exceptions import Conflict
 from costsite.orgs.roles import MANAGERS
-from costsite.orgs.viewsets import OrgScopedSerializer, OrgScopedViewSet
+from costsite.orgs.viewsets import OrgScopedModelViewSet, OrgScopedSerializer
 
 
 class ChannelSerializer(OrgScopedSerializer):
@@ -89,14 +89,7 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 @crud_schema(ChannelSerializer)
-class ChannelViewSet(
-    OrgScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-):
+class ChannelViewSet(OrgScopedModelViewSet):
     """Alert channels (email, signed webhook, Slack-compatible webhook). Owners and admins
     write; everyone in the organization reads."""
 

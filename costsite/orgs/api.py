@@ -16,6 +16,7 @@ from costsite.orgs.roles import MANAGERS, READERS, Role
 from costsite.orgs.tokens import TokenAuth
 from costsite.orgs.viewsets import (
     OrgMemberField,
+    OrgScopedModelViewSet,
     OrgScopedSerializer,
     OrgScopedViewSet,
     SessionOnly,
@@ -304,23 +305,12 @@ class TeamSerializer(OrgScopedSerializer):
         read_only_fields = ["id", "created_at"]
 
     def validate_name(self, value):
-        teams = Team.objects.for_org(self.context["org"]).filter(name__iexact=value)
-        if self.instance is not None:
-            teams = teams.exclude(pk=self.instance.pk)
-        if teams.exists():
-            raise serializers.ValidationError("A team with this name already exists.")
+        self.check_unique("A team with this name already exists.", name__iexact=value)
         return value
 
 
 @crud_schema(TeamSerializer)
-class TeamViewSet(
-    OrgScopedViewSet,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-):
+class TeamViewSet(OrgScopedModelViewSet):
     queryset = Team.objects.all()
     serializer_class = TeamSerializer
 

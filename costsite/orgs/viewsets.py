@@ -10,7 +10,7 @@ from functools import cached_property
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.relations import ManyRelatedField, RelatedField
 
 from costsite.accounts.models import User
@@ -48,11 +48,11 @@ ORG_SLUG = OpenApiParameter(
 
 
 @extend_schema(parameters=[ORG_SLUG])
+# Resolves the organization in the URL and checks the caller's role, for endpoints that are
+# about an organization but not about its rows (computations, the catalogue as the organization
+# sees it). Row endpoints use OrgScopedViewSet. (Comments, not docstrings, on these bases: the
+# API documentation shows a viewset's docstring, inherited ones included.)
 class OrgContextViewSet(viewsets.GenericViewSet):
-    """Resolves the organization in the URL and checks the caller's role, for endpoints that
-    are about an organization but not about its rows (computations, the catalogue as the
-    organization sees it). Row endpoints use OrgScopedViewSet."""
-
     permission_classes = [permissions.IsAuthenticated, OrgRolePermission]
     read_roles = READERS
     write_roles = MANAGERS
@@ -95,9 +95,9 @@ class ReadOnlyRequestsMixin:
         return transaction.non_atomic_requests(super().as_view(*args, **kwargs))
 
 
+# Rows of the organization in the URL. List it first among a subclass's bases, before DRF's
+# mixins (or use OrgScopedModelViewSet for the full set).
 class OrgScopedViewSet(OrgContextViewSet):
-    """List it first among a subclass's bases, before DRF's mixins."""
-
     lookup_value_regex = r"[0-9]+"
 
     def refine_queryset(self, queryset):
@@ -147,3 +147,22 @@ class OrgScopedSerializer(OrgScopedFieldsMixin, serializers.ModelSerializer):
     def create(self, validated_data):
         validated_data["organization"] = self.context["org"]
         return super().create(validated_data)
+
+    def check_unique(self, message: str, **lookup) -> None:
+        """400 if another row of this model in the organization matches `lookup`."""
+        rows = self.Meta.model.objects.for_org(self.context["org"]).filter(**lookup)
+        if self.instance is not None:
+            rows = rows.exclude(pk=self.instance.pk)
+        if rows.exists():
+            raise serializers.ValidationError(message)
+
+
+class OrgScopedModelViewSet(
+    OrgScopedViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    pass  # list, retrieve, create, update and delete (documented per subclass)
