@@ -4,7 +4,8 @@ organizations only (OrgScopedAdminMixin); every budget change is recorded in its
 from django import forms
 from django.contrib import admin
 
-from budgets import allocation, history
+from budgets import saving
+from budgets.forms import BUDGET_FIELDS, BudgetRules
 from budgets.models import (
     Alert,
     AlertRule,
@@ -43,43 +44,20 @@ class BudgetChangeInline(admin.TabularInline):
         return False
 
 
-class BudgetAdminForm(forms.ModelForm):
-    """The same allocation rules as the portal and the API."""
+class BudgetAdminForm(BudgetRules, forms.ModelForm):
+    """The same rules as the portal and the API."""
 
     class Meta:
         model = Budget
-        fields = [
-            "organization",
-            "team",
-            "parent",
-            "name",
-            "activity",
-            "amount",
-            "currency",
-            "period",
-            "start",
-            "end",
-            "scope_provider",
-            "scope_service_category",
-            "scope_region",
-            "scope_tag_key",
-            "scope_tag_value",
-        ]
+        fields = ["organization", *BUDGET_FIELDS]
 
     def clean(self):
-        cleaned = super().clean()
-        if not self.errors:
-            try:
-                allocation.check(
-                    self.instance.pk,
-                    cleaned.get("parent"),
-                    cleaned.get("amount"),
-                    cleaned.get("currency"),
-                    cleaned.get("period"),
-                )
-            except allocation.AllocationError as exc:
-                self.add_error(exc.field, str(exc))
-        return cleaned
+        # Admin saves run in one transaction (ModelAdmin.changeform_view): locking the parent
+        # before the allocation check keeps a concurrent allocation from taking the room.
+        parent = self.cleaned_data.get("parent")
+        if parent is not None:
+            Budget.objects.select_for_update().filter(pk=parent.pk).first()
+        return super().clean()
 
 
 @admin.register(Budget)
@@ -91,9 +69,14 @@ class BudgetAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     inlines = [AlertRuleInline, BudgetChangeInline]
 
     def save_model(self, request, obj, form, change):
-        before = history.snapshot(Budget.objects.get(pk=obj.pk)) if change else {}
-        super().save_model(request, obj, form, change)
-        history.record(obj, before, request.user, "admin")
+        before = Budget.objects.get(pk=obj.pk) if change else None
+        saving.save(
+            before,
+            obj,
+            lambda: super(BudgetAdmin, self).save_model(request, obj, form, change) or obj,
+            request.user,
+            "admin",
+        )
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not AlertRule:

@@ -1,5 +1,6 @@
 """REST API: budgets (with their figures), alert rules, alerts, expenses, imports, summary."""
 
+import copy
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from budgets import allocation, forms, history, recording, summary
+from budgets import allocation, forms, history, recording, saving, summary
 from budgets.alerts import queue_evaluation
 from budgets.figures import figures
 from budgets.models import (
@@ -137,31 +138,22 @@ class PresetSerializer(OrgScopedFieldsMixin, serializers.Serializer):
         return currency_code(value)
 
 
-def save_budget(serializer, view, via="api"):
-    """Save with the allocation rules re-checked under a lock on the parent, and record the
-    change history."""
-    before = history.snapshot(serializer.instance)
-    with transaction.atomic():
-        parent = serializer.validated_data.get(
-            "parent", getattr(serializer.instance, "parent", None)
+def save_budget(serializer, view):
+    """Save through budgets.saving (locked allocation check, history, alert re-evaluation)."""
+    before = serializer.instance
+    after = copy.copy(before) if before else Budget()
+    for name, value in serializer.validated_data.items():
+        setattr(after, name, value)
+    try:
+        saving.save(
+            before,
+            after,
+            lambda: serializer.save(organization=view.org),
+            view.request.user,
+            "api",
         )
-        if parent is not None:
-            Budget.objects.select_for_update().get(pk=parent.pk)
-            data = serializer.validated_data
-            instance = serializer.instance
-            try:
-                allocation.check(
-                    instance.pk if instance else None,
-                    parent,
-                    data.get("amount", getattr(instance, "amount", None)),
-                    data.get("currency", getattr(instance, "currency", "USD")),
-                    data.get("period", getattr(instance, "period", Period.MONTHLY)),
-                )
-            except allocation.AllocationError as exc:
-                raise exceptions.ValidationError({exc.field: [str(exc)]}) from exc
-        budget = serializer.save(organization=view.org)
-        history.record(budget, before, view.request.user, via)
-    queue_evaluation(view.org.pk)
+    except allocation.AllocationError as exc:
+        raise exceptions.ValidationError({exc.field: [str(exc)]}) from exc
 
 
 @crud_schema(BudgetSerializer)

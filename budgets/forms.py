@@ -32,36 +32,27 @@ class OrgForm(forms.ModelForm):
         return super().save(commit)
 
 
-class BudgetForm(OrgForm):
-    class Meta:
-        model = Budget
-        fields = [
-            "name",
-            "team",
-            "parent",
-            "activity",
-            "amount",
-            "currency",
-            "period",
-            "start",
-            "end",
-            "scope_provider",
-            "scope_service_category",
-            "scope_region",
-            "scope_tag_key",
-            "scope_tag_value",
-        ]
-        widgets = {
-            "start": forms.DateInput(attrs={"type": "date"}),
-            "end": forms.DateInput(attrs={"type": "date"}),
-        }
+BUDGET_FIELDS = [
+    "name",
+    "team",
+    "parent",
+    "activity",
+    "amount",
+    "currency",
+    "period",
+    "start",
+    "end",
+    "scope_provider",
+    "scope_service_category",
+    "scope_region",
+    "scope_tag_key",
+    "scope_tag_value",
+]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        parents = Budget.objects.for_org(self.organization).filter(parent__isnull=True)
-        if self.instance.pk:
-            parents = parents.exclude(pk=self.instance.pk)
-        self.fields["parent"].queryset = parents
+
+class BudgetRules:
+    """The rules of a budget for model forms (portal and admin); the API's serializer applies
+    the same ones."""
 
     def clean_currency(self):
         return currency_code(self.cleaned_data["currency"])
@@ -88,6 +79,23 @@ class BudgetForm(OrgForm):
         except allocation.AllocationError as exc:
             self.add_error(exc.field, str(exc))
         return cleaned
+
+
+class BudgetForm(BudgetRules, OrgForm):
+    class Meta:
+        model = Budget
+        fields = BUDGET_FIELDS
+        widgets = {
+            "start": forms.DateInput(attrs={"type": "date"}),
+            "end": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = Budget.objects.for_org(self.organization).filter(parent__isnull=True)
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
 
 
 class PresetForm(forms.Form):

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from budgets import allocation, charts, history, recording
+from budgets import allocation, charts, history, recording, saving
 from budgets.alerts import queue_evaluation
 from budgets.api import start_import
 from budgets.figures import figures
@@ -102,23 +102,9 @@ def budget_detail(request, org_slug, budget_id):
     )
 
 
-def _save_budget_form(request, org, form, via="portal"):
-    before = history.snapshot(form.instance if form.instance.pk else None)
-    with transaction.atomic():
-        parent = form.cleaned_data.get("parent")
-        if parent is not None:
-            Budget.objects.select_for_update().get(pk=parent.pk)
-            allocation.check(
-                form.instance.pk,
-                parent,
-                form.cleaned_data["amount"],
-                form.cleaned_data["currency"],
-                form.cleaned_data["period"],
-            )
-        budget = form.save()
-        history.record(budget, before, request.user, via)
-    queue_evaluation(org.pk)
-    return budget
+def _save_budget_form(request, form):
+    before = Budget.objects.get(pk=form.instance.pk) if form.instance.pk else None
+    return saving.save(before, form.instance, form.save, request.user, "portal")
 
 
 @login_required
@@ -131,7 +117,7 @@ def budget_create(request, org_slug):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            budget = _save_budget_form(request, org, form)
+            budget = _save_budget_form(request, form)
         except allocation.AllocationError as exc:
             form.add_error(exc.field, str(exc))
         else:
@@ -149,7 +135,7 @@ def budget_edit(request, org_slug, budget_id):
     form = BudgetForm(request.POST or None, instance=budget, organization=org)
     if request.method == "POST" and form.is_valid():
         try:
-            _save_budget_form(request, org, form)
+            _save_budget_form(request, form)
         except allocation.AllocationError as exc:
             form.add_error(exc.field, str(exc))
         else:
