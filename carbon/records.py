@@ -5,6 +5,7 @@ import itertools
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from carbon.budgets import queue_evaluation
 from carbon.models import CarbonRecord
@@ -24,17 +25,21 @@ def save(organization, values: dict) -> tuple[CarbonRecord, bool]:
     carbon budgets are re-evaluated after the commit."""
     transaction.on_commit(lambda: queue_evaluation(organization.pk))
     external_id = values.get("external_id") or ""
-    if external_id:
-        updated = CarbonRecord.objects.for_org(organization).filter(external_id=external_id)
-        if updated.update(**values):
-            return updated.get(), False
+    if external_id and (record := _update(organization, external_id, values)):
+        return record, False
     try:
         with transaction.atomic():
             return CarbonRecord.objects.create(organization=organization, **values), True
     except IntegrityError:  # a concurrent first report with the same id
-        updated = CarbonRecord.objects.for_org(organization).filter(external_id=external_id)
-        updated.update(**values)
-        return updated.get(), False
+        return _update(organization, external_id, values), False
+
+
+def _update(organization, external_id: str, values: dict) -> CarbonRecord | None:
+    """The record with this external id, updated in one query (None when there is none)."""
+    same = CarbonRecord.objects.for_org(organization).filter(external_id=external_id)
+    if same.update(**values, updated_at=timezone.now()):  # update() skips auto_now
+        return same.get()
+    return None
 
 
 GROUPS = {

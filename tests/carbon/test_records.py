@@ -35,8 +35,10 @@ def test_measured_energy_report_and_cumulative_updates(org_a, alice, carbon_cata
     assert first.status_code == 201
     # 10 kWh × PUE 1.1 × 413 g = 4.543 kg
     assert first.json()["co2e_kg"] == pytest.approx(4.543)
+    first_updated_at = CarbonRecord.objects.get().updated_at
     again = client.post(f"{API}/", {**body, "energy_kwh": 30}, format="json")
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert CarbonRecord.objects.get().updated_at > first_updated_at
     assert again.json()["co2e_kg"] == pytest.approx(13.629)
     assert CarbonRecord.objects.for_org(org_a).count() == 1
 
