@@ -35,6 +35,17 @@ class CatalogueInput(serializers.Serializer):
         return root.context["catalogue"]
 
 
+class WhereFilters(serializers.Serializer):
+    """Limit a search to some providers and regions (all when omitted)."""
+
+    providers = serializers.ListField(
+        child=serializers.ChoiceField(choices=Provider.choices), required=False, max_length=3
+    )
+    regions = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, max_length=200
+    )
+
+
 class SpotModelFields(CatalogueInput):
     interruption_rate = serializers.FloatField(
         required=False,
@@ -125,19 +136,13 @@ class EstimateInput(SpotModelFields):
         )
 
 
-class CompareInput(SpotModelFields):
+class CompareInput(WhereFilters, SpotModelFields):
     accelerator = serializers.CharField(
         max_length=40, required=False, help_text='A name or a family: "A100" matches 40 and 80 GB.'
     )
     min_gpu_memory_gb = serializers.FloatField(required=False, min_value=1, max_value=10_000)
     gpu_count = serializers.IntegerField(min_value=1, max_value=MAX_GPUS)
     hours = serializers.FloatField(min_value=0.001, max_value=MAX_HOURS)
-    providers = serializers.ListField(
-        child=serializers.ChoiceField(choices=Provider.choices), required=False, max_length=3
-    )
-    regions = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, max_length=200
-    )
     purchase_options = serializers.ListField(
         child=serializers.ChoiceField(choices=PurchaseOption.choices), required=False, max_length=4
     )
@@ -255,14 +260,8 @@ class TestJobInput(CatalogueInput):
         return attrs
 
 
-class CiPlanInput(CatalogueInput):
+class CiPlanInput(WhereFilters, CatalogueInput):
     tests = TestJobInput(many=True, allow_empty=False, max_length=50)
-    providers = serializers.ListField(
-        child=serializers.ChoiceField(choices=Provider.choices), required=False, max_length=3
-    )
-    regions = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, max_length=200
-    )
     provider = serializers.ChoiceField(
         choices=Provider.choices,
         required=False,
