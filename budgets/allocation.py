@@ -2,8 +2,10 @@
 
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Sum
 
+from budgets import history
 from budgets.models import Budget
 
 
@@ -66,25 +68,33 @@ PRESET_SPLIT = [
 ]
 
 
-def create_preset(organization, size: str, name: str, team=None, currency: str = "USD"):
+def create_preset(
+    organization, size: str, name: str, team=None, currency: str = "USD", *, user=None, via: str
+) -> Budget:
+    """A monthly parent budget and its PRESET_SPLIT allocations, each with its history."""
     total = PRESET_TOTALS[size]
-    parent = Budget.objects.create(
-        organization=organization,
-        team=team,
-        name=name,
-        amount=total,
-        currency=currency,
-        period="monthly",
-    )
-    for activity, share in PRESET_SPLIT:
-        Budget.objects.create(
+    with transaction.atomic():
+        parent = Budget.objects.create(
             organization=organization,
             team=team,
-            parent=parent,
-            name=f"{name}: {activity}",
-            activity=activity,
-            amount=(total * share).quantize(Decimal("0.01")),
+            name=name,
+            amount=total,
             currency=currency,
             period="monthly",
         )
+        allocations = [
+            Budget.objects.create(
+                organization=organization,
+                team=team,
+                parent=parent,
+                name=f"{name}: {activity}",
+                activity=activity,
+                amount=(total * share).quantize(Decimal("0.01")),
+                currency=currency,
+                period="monthly",
+            )
+            for activity, share in PRESET_SPLIT
+        ]
+        for budget in [parent, *allocations]:
+            history.record(budget, {}, user, via)
     return parent

@@ -21,7 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from budgets import allocation, forms, history, recording, saving, summary
+from budgets import allocation, forms, recording, saving, summary
 from budgets.alerts import queue_evaluation
 from budgets.figures import figures
 from budgets.models import (
@@ -183,11 +183,15 @@ class BudgetViewSet(OrgScopedModelViewSet):
         form = PresetSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        with transaction.atomic():
-            parent = allocation.create_preset(
-                self.org, data["size"], data["name"], data.get("team"), data["currency"]
-            )
-            history.record(parent, {}, request.user, "api")
+        parent = allocation.create_preset(
+            self.org,
+            data["size"],
+            data["name"],
+            data.get("team"),
+            data["currency"],
+            user=request.user,
+            via="api",
+        )
         return Response(self.get_serializer(parent).data, status=status.HTTP_201_CREATED)
 
 

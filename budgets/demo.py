@@ -14,7 +14,7 @@ def seed_budgets(org: Organization) -> None:
     platform = Team.objects.get(organization=org, name="Platform")
     research = Team.objects.get(organization=org, name="Research")
     if not Budget.objects.for_org(org).filter(name="GPU CI").exists():
-        create_preset(org, "medium", "GPU CI", platform, org.currency)
+        create_preset(org, "medium", "GPU CI", platform, org.currency, via="demo")
     training, _ = Budget.objects.get_or_create(
         organization=org,
         name="Research training",

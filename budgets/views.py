@@ -9,13 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from budgets import allocation, charts, history, recording, saving
+from budgets import allocation, charts, recording, saving
 from budgets.alerts import queue_evaluation
 from budgets.api import start_import
 from budgets.figures import figures
@@ -164,11 +163,15 @@ def preset_create(request, org_slug):
     form = PresetForm(request.POST or None, organization=org)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        with transaction.atomic():
-            parent = allocation.create_preset(
-                org, data["size"], data["name"], data.get("team"), org.currency
-            )
-            history.record(parent, {}, request.user, "portal")
+        parent = allocation.create_preset(
+            org,
+            data["size"],
+            data["name"],
+            data.get("team"),
+            org.currency,
+            user=request.user,
+            via="portal",
+        )
         messages.success(
             request,
             f"Created {parent.name} with {len(allocation.PRESET_SPLIT)} "

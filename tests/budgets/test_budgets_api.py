@@ -172,6 +172,8 @@ def test_preset_creates_the_split_and_history(client, org_a, alice):
         Decimal("500.00"),
         Decimal("500.00"),
     ]
+    created = BudgetChange.objects.filter(field="amount", via="api", changed_by=alice)
+    assert created.filter(budget__parent=parent).count() == 5
     client.patch(f"{API}/budgets/{parent.pk}/", {"amount": "2500.00"})
     change = BudgetChange.objects.filter(budget=parent, field="amount").first()
     assert (change.old_value, change.new_value, change.changed_by) == ("2000.00", "2500.00", alice)
