@@ -114,7 +114,7 @@ class CarbonRecord(models.Model):
     )
     name = models.CharField(max_length=200)
     external_id = models.CharField(max_length=200, blank=True)
-    provider = models.CharField(max_length=8, blank=True)
+    provider = models.CharField(max_length=12, blank=True)
     region = models.CharField(max_length=40, blank=True)
     instance_type = models.CharField(max_length=60, blank=True)
     accelerator = models.CharField(max_length=40, blank=True)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "estimates",
     "budgets",
     "carbon",
+    "spot",
 ]
 
 MIDDLEWARE = [

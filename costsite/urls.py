@@ -17,6 +17,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/channels/", include("costsite.notify.urls")),
     path("o/<slug:org_slug>/estimates/", include("estimates.urls")),
     path("o/<slug:org_slug>/carbon/", include("carbon.urls")),
+    path("o/<slug:org_slug>/spot/", include("spot.urls")),
     path("o/<slug:org_slug>/", include("budgets.urls")),
     path("", include("costsite.orgs.urls")),
 ]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SpotConfig(AppConfig):
+    name = "spot"
+    verbose_name = "Spot fleets"
