@@ -11,7 +11,6 @@ Spot overhead for long checkpointed jobs at the optimal interval is √(2Cλ) + 
 (see interruptions.py), with the default rate unless one is given.
 """
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,10 +34,11 @@ class Usage:
 
 
 def long_job_spot_overhead(rate: float) -> float:
-    hazard = interruptions.hourly_hazard(rate)
-    write = interruptions.DEFAULT_CHECKPOINT_WRITE_MINUTES / 60
-    restart = interruptions.DEFAULT_RESTART_MINUTES / 60
-    return math.sqrt(2 * write * hazard) + hazard * restart
+    return interruptions.long_run_overhead_fraction(
+        interruptions.hourly_hazard(rate),
+        interruptions.DEFAULT_CHECKPOINT_WRITE_MINUTES / 60,
+        interruptions.DEFAULT_RESTART_MINUTES / 60,
+    )
 
 
 def analyse(table: OfferTable, usage: Usage) -> dict:

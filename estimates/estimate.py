@@ -164,7 +164,8 @@ def spot_overhead(w: Workload, nodes: int, assumptions: Assumptions):
         round(overhead.checkpoint_interval_hours, 4),
         "hours",
         "derived" if overhead.interval_was_optimised else "given",
-        "optimum √(2 × write time / job interruption rate) (Young 1974), capped at the job length"
+        "Daly (2006) higher-order optimum for the write time and the job's mean time between "
+        "interruptions, capped at the job length"
         if overhead.interval_was_optimised
         else "",
     )

@@ -69,3 +69,8 @@ class Provider(Protocol):
     def terminate(self, instance_ids: list[str]) -> None: ...
 
     def spot_price(self, instance_type: str, availability_zone: str = "") -> Decimal | None: ...
+
+
+class TransientError(ProviderError):
+    """The provider is still throttling (or briefly unavailable) after the client's own retries:
+    nothing is wrong with the request, so the orchestrator retries it later."""

@@ -15,7 +15,7 @@ def test_estimate_command_spot_and_errors(catalog, capsys):
     call_command(
         "estimate", "--provider", "aws", "--instance", "p3.2xlarge", "--hours", "10", "--spot"
     )
-    assert "4.0415 USD" in capsys.readouterr().out
+    assert "4.0416 USD" in capsys.readouterr().out
     with pytest.raises(CommandError, match=r"did you mean p3\.2xlarge"):
         call_command(
             "estimate",

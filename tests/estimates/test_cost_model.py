@@ -60,13 +60,12 @@ def test_spot_includes_expected_interruption_overhead(catalog):
             purchase_option="spot",
         ),
     )
-    # default rate 25%/month: λ = -ln(0.75)/730 = 0.00039409/h; C = 5 min; τ* = √(2C/λ) = 20.6 h,
-    # capped at the 10 h job: checkpoints 10 × (1/12)/10 = 0.08333 h; interruptions
-    # 10λ = 0.0039409, each losing τ/2 + R = 5 + 1/6 h → 0.020361 h; overhead 0.103694 h
-    # × $0.40 = $0.0415
+    # default rate 25%/month: λ = -ln(0.75)/730 = 0.00039409/h, M = 1/λ = 2537.5 h; δ = 5 min;
+    # Daly's τ* ≈ 20.6 h, capped at the 10 h job; R = 10 min:
+    # T_w = M·e^(R/M)·(e^((τ+δ)/M) − 1)·10/τ = 10.104058 h → overhead 0.104058 h × $0.40 = $0.0416
     assert result["breakdown"]["compute"] == "4.0000"
-    assert result["breakdown"]["interruption_overhead"] == "0.0415"
-    assert result["total_cost"] == "4.0415"
+    assert result["breakdown"]["interruption_overhead"] == "0.0416"
+    assert result["total_cost"] == "4.0416"
     assert result["interruption"]["checkpoint_interval_hours"] == 10.0
     basis = {a["name"]: a["basis"] for a in result["assumptions"]}
     assert basis["spot interruption rate"] == "default"
@@ -89,17 +88,22 @@ def test_spot_with_given_rate_and_interval(catalog):
         ),
     )
     hazard = -math.log(0.5) / 730
-    overhead_hours = 100 * 0.1 / 2 + hazard * 100 * (1 + 0.2)
+    mtbf = 1 / hazard
+    overhead_hours = mtbf * math.exp(0.2 / mtbf) * math.expm1(2.1 / mtbf) * 100 / 2 - 100
     assert result["interruption"]["extra_hours"] == round(overhead_hours, 4)
     expected = (Decimal("0.40") * Decimal(repr(overhead_hours))).quantize(Decimal("0.0001"))
     assert result["breakdown"]["interruption_overhead"] == str(expected)
 
 
-def test_optimal_interval_is_youngs_formula():
+def test_optimal_interval_is_dalys_higher_order_formula():
     hazard = interruptions.hourly_hazard(0.25) * 8
-    assert interruptions.optimal_checkpoint_interval_hours(0.1, hazard) == pytest.approx(
-        math.sqrt(2 * 0.1 / hazard)
-    )
+    mtbf = 1 / hazard  # 317.2 h
+    x = 0.1 / (2 * mtbf)
+    daly = math.sqrt(2 * 0.1 * mtbf) * (1 + math.sqrt(x) / 3 + x / 9) - 0.1
+    assert interruptions.optimal_checkpoint_interval_hours(0.1, hazard) == pytest.approx(daly)
+    # Close to Young's first-order √(2δM) when δ ≪ M, and M itself when δ ≥ 2M.
+    assert daly == pytest.approx(math.sqrt(2 * 0.1 * mtbf), rel=0.02)
+    assert interruptions.optimal_checkpoint_interval_hours(10, 1.0) == 1.0
     assert interruptions.hourly_hazard(0) == 0
     with pytest.raises(ValueError):
         interruptions.hourly_hazard(1)
