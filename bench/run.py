@@ -5,7 +5,12 @@ import sys
 
 from bench.common import ROOT
 
-BENCHMARKS = ["compare_vs_healthz", "ingest_vs_copy", "dashboard_vs_sql"]
+BENCHMARKS = [
+    "compare_vs_healthz",
+    "ingest_vs_copy",
+    "dashboard_vs_sql",
+    "interruption_p95_vs_notice",
+]
 
 if __name__ == "__main__":
     names = sys.argv[1:] or BENCHMARKS

@@ -37,6 +37,7 @@ def offer_co2e(
         "energy_kwh": result["energy_kwh"],
         "intensity_g_per_kwh": result["intensity_g_per_kwh"],
         "intensity_basis": basis,
+        "pue": result["pue"],
     }
 
 

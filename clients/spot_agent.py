@@ -21,7 +21,8 @@ calls your checkpoint callback in the training thread when a checkpoint is due (
 seconds), reports the checkpoint, and returns True when the job should stop (a `stop`
 directive, or the instance is about to be reclaimed and its checkpoint is written).
 `agent.resume_from` / `agent.resume_step` name the checkpoint to resume from (from the first
-directive). Network errors are logged and retried; they never stop the job.
+directive); `agent.checkpoint_step` is the latest checkpoint's step. Network errors are logged
+and retried; they never stop the job.
 
 Settings: url, org, fleet_id, token (or COSTSITE_URL, COSTSITE_ORG, COSTSITE_FLEET_ID,
 COSTSITE_TOKEN); cloud "aws", "gcp" or "none" (COSTSITE_CLOUD, detected by default);
@@ -31,6 +32,7 @@ metadata_url (COSTSITE_METADATA_URL, the cloud's own by default); instance_id
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -60,9 +62,11 @@ def _send(opener, method, url, headers, timeout, body=None):
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
+    except http.client.HTTPException as exc:  # a garbled answer
+        raise OSError(f"{method} {url}: {exc!r}") from exc
 
 
-def _check_http(url):
+def _http_url(url):
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"{url!r} must start with http:// or https://")
     return url.rstrip("/")
@@ -81,7 +85,7 @@ class Metadata:
     def __init__(self, cloud, url=None, timeout=2.0, clock=time.monotonic):
         if cloud not in METADATA_URLS:
             raise ValueError(f"cloud must be one of {sorted(METADATA_URLS)} or 'none'")
-        self.cloud, self.url = cloud, _check_http(url or METADATA_URLS[cloud])
+        self.cloud, self.url = cloud, _http_url(url or METADATA_URLS[cloud])
         self.timeout, self.clock = timeout, clock
         self._token, self._token_expires = None, 0.0
 
@@ -127,7 +131,7 @@ class Metadata:
 
 
 def detect_cloud(metadata_url=None, timeout=0.5) -> str:
-    """"aws" or "gcp" when that cloud's metadata service answers quickly, else "none"."""
+    """The cloud ("aws" or "gcp") whose metadata service answers quickly, else "none"."""
     for cloud in METADATA_URLS:
         try:
             Metadata(cloud, metadata_url, timeout).instance_id()
@@ -163,7 +167,7 @@ class SpotAgent:
         fleet_id, token = fleet_id or env("COSTSITE_FLEET_ID"), token or env("COSTSITE_TOKEN")
         if not (url and org and fleet_id and token):
             raise ValueError("url, org, fleet_id and token are required (or COSTSITE_* variables)")
-        self.endpoint = f"{_check_http(url)}/api/v1/orgs/{org}/spot/fleets/{fleet_id}/"
+        self.endpoint = f"{_http_url(url)}/api/v1/orgs/{org}/spot/fleets/{fleet_id}/"
         self.token, self.timeout, self.clock = token, timeout, clock
         self.notice_every_s, self.directive_every_s = notice_every_s, directive_every_s
         self.progress_every_s = progress_every_s
@@ -175,7 +179,7 @@ class SpotAgent:
         self.metadata = None if cloud == "none" else Metadata(cloud, metadata_url, clock=clock)
         self.instance_id = instance_id or env("COSTSITE_INSTANCE_ID") or self._own_instance_id()
 
-        self.resume_from = self.resume_step = None
+        self.resume_from = self.resume_step = None  # from the first directive, in start()
         self.action = "continue"  # the latest directive
         self.notice = None  # the interruption notice, once seen
         self._reported_notice = None
@@ -187,6 +191,7 @@ class SpotAgent:
         self._step = None
         self._samples = []
         self._lock = threading.Lock()
+        self._sending = threading.Lock()
         self._directive_at = self._progress_at = float("-inf")
         self._stop = threading.Event()
         self._thread = None
@@ -203,9 +208,8 @@ class SpotAgent:
 
     def start(self):
         """Read the first directive (resume_from, resume_step), then poll in the background."""
-        answer = self._poll_directive()
-        if answer:
-            self.resume_from, self.resume_step = answer.get("resume_from"), answer.get("resume_step")
+        answer = self._poll_directive() or {}
+        self.resume_from, self.resume_step = answer.get("resume_from"), answer.get("resume_step")
         if self.resume_step is not None:
             self.checkpoint_step = self.resume_step
         self._checkpoint_at = self.clock()
@@ -282,6 +286,7 @@ class SpotAgent:
         if self._api("POST", "progress/", body) is None:
             with self._lock:
                 self._samples[:0] = samples  # they go with the next report
+                del self._samples[: -self.max_samples]
             return False
         return True
 
@@ -289,16 +294,22 @@ class SpotAgent:
 
     def _run(self):
         while True:
-            if self.metadata is not None:
-                self._poll_notice()
-            now = self.clock()
-            if now - self._directive_at >= self.directive_every_s:
-                self._poll_directive()
-            if self._step is not None and now - self._progress_at >= self.progress_every_s:
-                self.report_progress(self._step)
-            self._send_pending_checkpoint()
+            try:
+                self._poll()
+            except Exception:  # keep polling whatever happens: the job must not lose its agent
+                log.exception("spot agent: poll failed")
             if self._stop.wait(self.notice_every_s):
                 return
+
+    def _poll(self):
+        if self.metadata is not None:
+            self._poll_notice()
+        now = self.clock()
+        if now - self._directive_at >= self.directive_every_s:
+            self._poll_directive()
+        if self._step is not None and now - self._progress_at >= self.progress_every_s:
+            self.report_progress(self._step)
+        self._send_pending_checkpoint()
 
     def _poll_notice(self):
         try:
@@ -332,15 +343,16 @@ class SpotAgent:
         return answer
 
     def _send_pending_checkpoint(self) -> bool:
-        body = self._pending_checkpoint
-        if body is None:
+        with self._sending:  # both threads send: one at a time, so each report goes once
+            body = self._pending_checkpoint
+            if body is None:
+                return True
+            if self._api("POST", "checkpoints/", body) is None:
+                return False
+            with self._lock:
+                if self._pending_checkpoint is body:
+                    self._pending_checkpoint = None
             return True
-        if self._api("POST", "checkpoints/", body) is None:
-            return False
-        with self._lock:
-            if self._pending_checkpoint is body:
-                self._pending_checkpoint = None
-        return True
 
     def _api(self, method, path, body=None):
         """costsite's JSON answer, or None after a network or server error (worth retrying).

@@ -31,6 +31,10 @@ from estimates.api import (
     OrgPriceViewSet,
     SavedEstimateViewSet,
 )
+from spot.api.advice import SpotViewSet
+from spot.api.events import InterruptionEventViewSet
+from spot.api.fleets import FleetViewSet
+from spot.api.idle import IdleResourceViewSet, IdleScanViewSet
 
 root = OptionalSlashRouter()
 root.register("orgs", OrganizationViewSet, basename="organization")
@@ -51,10 +55,15 @@ org.register("estimates/price-list/prices", OrgPriceViewSet, basename="org-price
 org.register("estimates/price-list/discounts", DiscountViewSet, basename="discount")
 org.register("estimates", EstimatesViewSet, basename="estimates")
 org.register("catalog", CatalogViewSet, basename="catalog")
+org.register("spot/idle-scans", IdleScanViewSet, basename="idle-scan")
+org.register("spot/idle-resources", IdleResourceViewSet, basename="idle-resource")
 org.register("carbon/records", CarbonRecordViewSet, basename="carbon-record")
 org.register("carbon/budgets", CarbonBudgetViewSet, basename="carbon-budget")
 org.register("carbon/alerts", CarbonAlertViewSet, basename="carbon-alert")
 org.register("carbon", CarbonViewSet, basename="carbon")
+org.register("spot/fleets", FleetViewSet, basename="spot-fleet")
+org.register("spot/events", InterruptionEventViewSet, basename="spot-event")
+org.register("spot", SpotViewSet, basename="spot")
 
 app_name = "api"
 urlpatterns = [

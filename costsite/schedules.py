@@ -18,6 +18,7 @@ SCHEDULES = {
         Schedule.DAILY,
         None,
     ),
+    "spot: poll fleets": ("spot.tasks.poll_fleets", Schedule.MINUTES, 1),
     "notify: retry due deliveries": (
         "costsite.notify.tasks.retry_due_deliveries",
         Schedule.MINUTES,

@@ -212,6 +212,9 @@ SPECTACULAR_SETTINGS = {
         "EstimateKindEnum": "estimates.models.EstimateKind",
         "ChannelKindEnum": "costsite.notify.models.ChannelKind",
         "AlertKindEnum": "budgets.models.AlertKind",
+        "IdleScanStatusEnum": "spot.models.ScanStatus",
+        "FleetProviderEnum": "spot.models.FleetProvider",
+        "FleetStatusEnum": "spot.models.FleetStatus",
     },
 }
 

@@ -148,6 +148,9 @@ class Attempt(models.Model):
     launched_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=12, choices=EndReason.choices, blank=True)
+    checkpoint_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="The job was told to checkpoint now (a notice arrived)."
+    )
     lost_steps = models.PositiveBigIntegerField(default=0)
     lost_hours = models.FloatField(default=0.0)
     charged = models.BooleanField(default=False)
@@ -243,12 +246,19 @@ class ProgressReport(models.Model):
     fleet = models.ForeignKey(Fleet, on_delete=models.CASCADE, related_name="progress_reports")
     step = models.PositiveBigIntegerField()
     at = models.DateTimeField()
+    provider_instance_id = models.CharField(max_length=100, blank=True)
+    # Utilisation samples the job sent with the report ({at, gpu_utilization, ...}), kept for
+    # right-sizing.
+    samples = models.JSONField(default=list, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["fleet", "at"], name="progress_fleet_at_idx")]
+
+    def __str__(self):
+        return f"step {self.step} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class ScanStatus(models.TextChoices):

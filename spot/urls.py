@@ -1,8 +1,14 @@
 from django.urls import path
 
-from spot.views import fleets
+from spot.views import fleets, idle
 
 app_name = "spot"
 urlpatterns = [
     path("", fleets.fleet_list, name="fleet-list"),
+    path("idle/", idle.idle_page, name="idle"),
+    path("idle/delete/", idle.idle_delete, name="idle-delete"),
+    path("new/", fleets.fleet_new, name="fleet-new"),
+    path("<int:fleet_id>/", fleets.fleet_detail, name="fleet-detail"),
+    path("<int:fleet_id>/cancel/", fleets.fleet_cancel, name="fleet-cancel"),
+    path("<int:fleet_id>/interrupt/", fleets.fleet_interrupt, name="fleet-interrupt"),
 ]

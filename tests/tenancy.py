@@ -1057,3 +1057,268 @@ PAGE_CASES += [
         obj=new_carbon_budget,
     ),
 ]
+
+
+# --- spot fleets -------------------------------------------------------------------------------
+
+
+def new_fleet(org, actor):
+    """A running simulated fleet with one running instance (no task runs in the matrix)."""
+    from django.utils import timezone
+
+    from spot.models import Attempt, Fleet
+
+    fleet = Fleet.objects.create(
+        organization=org,
+        name="matrix",
+        provider="simulated",
+        region="us-east-1",
+        instance_types=["p3.2xlarge"],
+        target_count=1,
+        total_steps=1000,
+        status="running",
+    )
+    Attempt.objects.create(
+        organization=org,
+        fleet=fleet,
+        slot=0,
+        provider_instance_id=f"sim-{fleet.pk}-0-1",
+        market="spot",
+        instance_type="p3.2xlarge",
+        price_per_hour="0.40",
+        on_demand_price_per_hour="3.06",
+        launched_at=timezone.now(),
+    )
+    return fleet
+
+
+def new_spot_event(org, actor):
+    from django.utils import timezone
+
+    from spot.models import InterruptionEvent
+
+    return InterruptionEvent.objects.create(
+        organization=org,
+        event_key=f"eventbridge:{InterruptionEvent.objects.count()}",
+        source="eventbridge",
+        kind="interruption_warning",
+        provider_instance_id="i-0abc",
+        occurred_at=timezone.now(),
+    )
+
+
+FLEET_BODY = {
+    "name": "matrix fleet",
+    "provider": "simulated",
+    "region": "us-east-1",
+    "instance_types": ["p3.2xlarge"],
+    "total_steps": 100,
+}
+EVENTBRIDGE_BODY = {
+    "version": "0",
+    "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+    "detail-type": "EC2 Spot Instance Interruption Warning",
+    "source": "aws.ec2",
+    "account": "123456789012",
+    "time": "2026-11-22T12:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:ec2:us-east-1a:instance/i-0abc"],
+    "detail": {"instance-id": "i-0abc", "instance-action": "terminate"},
+}
+ADVICE_BODY = {
+    "provider": "aws",
+    "region": "us-east-1",
+    "instance_type": "p3.2xlarge",
+    "hours": 10,
+}
+F = API + "/spot/fleets"
+API_CASES += [
+    Case("api:spot-fleet-list", "get", F + "/", READERS, 200),
+    Case("api:spot-fleet-list", "post", F + "/", OPERATORS, 201, FLEET_BODY, fixtures=CATALOG),
+    Case(
+        "api:spot-fleet-detail", "get", F + "/{id}/", READERS, 200, obj=new_fleet, fixtures=CATALOG
+    ),
+    Case(
+        "api:spot-fleet-cancel",
+        "post",
+        F + "/{id}/cancel",
+        OPERATORS,
+        200,
+        {},
+        obj=new_fleet,
+        fixtures=CATALOG,
+    ),
+    Case(
+        "api:spot-fleet-checkpoints",
+        "post",
+        F + "/{id}/checkpoints/",
+        OPERATORS,
+        201,
+        {"step": 5, "uri": "s3://b/5"},
+        obj=new_fleet,
+    ),
+    Case(
+        "api:spot-fleet-progress",
+        "post",
+        F + "/{id}/progress/",
+        OPERATORS,
+        200,
+        {"step": 5},
+        obj=new_fleet,
+        fixtures=CATALOG,
+    ),
+    Case("api:spot-fleet-directive", "get", F + "/{id}/directive", READERS, 200, obj=new_fleet),
+    Case(
+        "api:spot-fleet-notices",
+        "post",
+        F + "/{id}/notices/",
+        OPERATORS,
+        202,
+        {"instance_id": "i-0abc", "kind": "interruption_warning"},
+        obj=new_fleet,
+    ),
+    Case(
+        "api:spot-fleet-interrupt",
+        "post",
+        F + "/{id}/interrupt",
+        OPERATORS,
+        202,
+        {},
+        obj=new_fleet,
+    ),
+    Case("api:spot-event-list", "get", API + "/spot/events/", READERS, 200),
+    Case("api:spot-event-list", "post", API + "/spot/events/", OPERATORS, 202, EVENTBRIDGE_BODY),
+    Case(
+        "api:spot-event-detail", "get", API + "/spot/events/{id}/", READERS, 200, obj=new_spot_event
+    ),
+    Case(
+        "api:spot-advice",
+        "post",
+        API + "/spot/advice",
+        READERS,
+        200,
+        ADVICE_BODY,
+        computation=True,
+        fixtures=CATALOG,
+    ),
+]
+PAGE_CASES += [
+    Case("spot:fleet-list", "get", PAGE + "/spot/", READERS, 200, fixtures=CATALOG),
+    Case("spot:fleet-new", "get", PAGE + "/spot/new/", OPERATORS, 200, fixtures=CATALOG),
+    Case(
+        "spot:fleet-new",
+        "post",
+        PAGE + "/spot/new/",
+        OPERATORS,
+        302,
+        {
+            **FLEET_BODY,
+            "instance_types": "p3.2xlarge",
+            "target_count": "1",
+            "strategy": "balanced",
+            "checkpoint_write_minutes": "5",
+            "restart_minutes": "10",
+            "action": "launch",
+        },
+        fixtures=CATALOG,
+    ),
+    Case(
+        "spot:fleet-detail",
+        "get",
+        PAGE + "/spot/{id}/",
+        READERS,
+        200,
+        obj=new_fleet,
+        fixtures=CATALOG,
+    ),
+    Case(
+        "spot:fleet-cancel",
+        "post",
+        PAGE + "/spot/{id}/cancel/",
+        OPERATORS,
+        302,
+        obj=new_fleet,
+        fixtures=CATALOG,
+    ),
+    Case(
+        "spot:fleet-interrupt",
+        "post",
+        PAGE + "/spot/{id}/interrupt/",
+        OPERATORS,
+        302,
+        obj=new_fleet,
+    ),
+]
+
+
+# --- Spot: idle-resource cleanup ---
+# Scans are queued on commit, which never happens inside a test transaction, so creating one
+# reaches no AWS endpoint. The API delete case sends an already deleted resource (reported
+# without calling AWS); the page delete case stops at the confirmation step.
+
+
+def new_idle_scan(org, actor):
+    from spot.models import IdleScan
+
+    return IdleScan.objects.create(organization=org, region="us-east-1", status="done")
+
+
+def new_idle_resource(org, actor, **fields):
+    from spot.models import IdleResource
+
+    return IdleResource.objects.create(
+        organization=org,
+        scan=new_idle_scan(org, actor),
+        kind="volume",
+        resource_id=f"vol-{IdleResource.objects.count():017d}",
+        region="us-east-1",
+        monthly_cost="8.0000",
+        price_basis="100 GiB × 0.08 USD/GB-month",
+        **fields,
+    )
+
+
+def deleted_idle_resource_ids(org):
+    from django.utils import timezone
+
+    return {"ids": [new_idle_resource(org, None, deleted_at=timezone.now()).pk], "confirm": True}
+
+
+IDLE_SCAN_BODY = {"region": "us-east-1", "snapshot_min_age_days": 30, "stopped_min_days": 7}
+IS = API + "/spot/idle-scans"
+IR = API + "/spot/idle-resources"
+API_CASES += [
+    Case("api:idle-scan-list", "get", IS + "/", READERS, 200),
+    Case("api:idle-scan-list", "post", IS + "/", OPERATORS, 201, IDLE_SCAN_BODY, fixtures=CATALOG),
+    Case("api:idle-scan-detail", "get", IS + "/{id}/", READERS, 200, obj=new_idle_scan),
+    Case("api:idle-resource-list", "get", IR + "/", READERS, 200),
+    Case("api:idle-resource-detail", "get", IR + "/{id}/", READERS, 200, obj=new_idle_resource),
+    Case(
+        "api:idle-resource-delete",
+        "post",
+        IR + "/delete/",
+        OPERATORS,
+        200,
+        deleted_idle_resource_ids,
+    ),
+]
+PAGE_CASES += [
+    Case("spot:idle", "get", PAGE + "/spot/idle/", READERS, 200),
+    Case(
+        "spot:idle",
+        "post",
+        PAGE + "/spot/idle/",
+        OPERATORS,
+        302,
+        {k: str(v) for k, v in IDLE_SCAN_BODY.items()},
+        fixtures=CATALOG,
+    ),
+    Case(
+        "spot:idle-delete",
+        "post",
+        PAGE + "/spot/idle/delete/",
+        OPERATORS,
+        200,
+        lambda org: {"resources": [str(new_idle_resource(org, None).pk)]},
+    ),
+]

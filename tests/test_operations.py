@@ -121,12 +121,16 @@ def test_issuetoken_refuses_non_members(org_a):
         )
 
 
-def test_seed_demo_is_idempotent_and_logs_in(client, settings, db):
+def test_seed_demo_is_idempotent_and_logs_in(client, settings, catalog):
+    from spot.models import Fleet
+
     settings.DEBUG = True
     call_command("seed_demo")
     call_command("seed_demo")
     assert Organization.objects.filter(slug="demo").count() == 1
     assert Team.objects.filter(organization__slug="demo").count() == 2
+    fleet = Fleet.objects.get(organization__slug="demo")
+    assert fleet.is_simulated and "(simulated)" in fleet.name
     assert client.login(username="demo@example.com", password="demo")
     assert client.get("/o/demo/").status_code == 200
 

@@ -6,14 +6,15 @@ retry mode absorbs short throttling; what still fails becomes one of the errors 
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from spot.providers.base import (
     LIVE_STATES,
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 BATCH = 100  # instance ids per DescribeInstances / TerminateInstances call
 NOT_FOUND = "InvalidInstanceID.NotFound"
+NEW_INSTANCE_GRACE = timedelta(minutes=5)
 
 CAPACITY_CODES = {
     "InsufficientInstanceCapacity",
@@ -72,7 +74,6 @@ INTERRUPTED_REQUEST_STATUSES = {
 
 class AwsProvider:
     def __init__(self, region: str, client=None):
-        self.region = region
         self.client = client or boto3.client("ec2", region_name=region, config=CLIENT_CONFIG)
 
     def launch(self, request: LaunchRequest) -> Launched:
@@ -93,14 +94,23 @@ class AwsProvider:
         )
 
     def describe(self, instances: list[InstanceRef]) -> dict[str, str]:
-        ids = list(dict.fromkeys(ref.provider_instance_id for ref in instances))
-        states = dict.fromkeys(ids, "missing")
+        """The state of every instance passed. EC2 lists a new instance only after a moment
+        (eventual consistency), so an unknown id is "pending" for a while after its launch."""
+        recent = datetime.now(UTC) - NEW_INSTANCE_GRACE
+        states = {
+            ref.provider_instance_id: "pending" if ref.launched_at > recent else "missing"
+            for ref in instances
+        }
         with _aws_errors():
-            for batch in _batches(ids):
+            for batch in _batches(list(states)):
+                # A filter, unlike InstanceIds, does not refuse the call over one unknown id.
+                pages = self.client.get_paginator("describe_instances").paginate(
+                    Filters=[{"Name": "instance-id", "Values": batch}]
+                )
                 found = [
                     instance
-                    for response in self._known_ids(self.client.describe_instances, batch)
-                    for reservation in response["Reservations"]
+                    for page in pages
+                    for reservation in page["Reservations"]
                     for instance in reservation["Instances"]
                 ]
                 interrupted_requests = self._interrupted_spot_requests(found)
@@ -111,7 +121,7 @@ class AwsProvider:
     def terminate(self, instance_ids: list[str]) -> None:
         with _aws_errors():
             for batch in _batches(list(dict.fromkeys(instance_ids))):
-                self._known_ids(self.client.terminate_instances, batch)
+                self._terminate_known(batch)
 
     def spot_price(self, instance_type: str, availability_zone: str = "") -> Decimal | None:
         """The current Linux spot price in that zone, or the lowest across the region's zones."""
@@ -135,24 +145,23 @@ class AwsProvider:
             logger.warning("no spot price for %s in %s", instance_type, zone, exc_info=True)
             return None
 
-    def _known_ids(self, operation: Callable, ids: list[str]) -> list[dict]:
-        """The responses of `operation(InstanceIds=...)` for the ids EC2 knows.
-
-        EC2 refuses the whole call when one id is unknown, so the batch is halved until the
-        unknown ids stand alone and are left out.
-        """
+    def _terminate_known(self, ids: list[str]) -> None:
+        """Terminate the ids EC2 knows. EC2 refuses the whole call when one id is unknown, so
+        the batch is halved until the unknown ids stand alone and are skipped."""
         try:
-            return [operation(InstanceIds=ids)]
+            self.client.terminate_instances(InstanceIds=ids)
         except ClientError as error:
             if _code(error) != NOT_FOUND:
                 raise
-        if len(ids) == 1:
-            return []
-        middle = len(ids) // 2
-        return self._known_ids(operation, ids[:middle]) + self._known_ids(operation, ids[middle:])
+            if len(ids) > 1:
+                middle = len(ids) // 2
+                self._terminate_known(ids[:middle])
+                self._terminate_known(ids[middle:])
 
     def _interrupted_spot_requests(self, instances: list[dict]) -> set[str]:
-        request_ids = [i["SpotInstanceRequestId"] for i in instances if i.get("SpotInstanceRequestId")]
+        request_ids = [
+            i["SpotInstanceRequestId"] for i in instances if i.get("SpotInstanceRequestId")
+        ]
         if not request_ids:
             return set()
         pages = self.client.get_paginator("describe_spot_instance_requests").paginate(
@@ -227,6 +236,8 @@ def _aws_errors():
         yield
     except NoCredentialsError as error:
         raise ProviderError(NO_CREDENTIALS) from error
+    except EndpointUnreachable as error:  # the request never reached EC2: safe to send again
+        raise TransientError(f"cannot reach EC2: {error}") from error
     except ClientError as error:
         code = _code(error)
         message = f"{code}: {error.response.get('Error', {}).get('Message', '')}"

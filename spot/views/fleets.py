@@ -1,14 +1,145 @@
-"""Pages: fleets list, new fleet (with advice), fleet detail with its timeline."""
+"""Pages: fleets list, new fleet (with the advice before launch), fleet detail."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError
 
 from costsite.orgs.access import org_for_user
-from spot.models import Fleet
+from costsite.orgs.roles import OPERATORS
+from estimates.views import add_errors, catalogue_choices
+from spot import accounting, advice, detail, events, fleets, orchestrator
+from spot.api.advice import compute as compute_advice
+from spot.api.fleets import FleetInput
+from spot.forms import FleetForm
+from spot.models import AttemptState, EventSource, Fleet
 
 
 @login_required
 def fleet_list(request, org_slug):
     org, me = org_for_user(request, org_slug)
-    fleets = Fleet.objects.for_org(org).select_related("team")
-    return render(request, "spot/fleet_list.html", {"org": org, "me": me, "fleets": fleets})
+    rows = Fleet.objects.for_org(org).select_related("team").prefetch_related("attempts")
+    footprints = accounting.Footprints(org)
+    now = timezone.now()
+    listed = [(f, accounting.totals(f, f.attempts.all(), now, footprints)) for f in rows[:200]]
+    return render(
+        request,
+        "spot/fleet_list.html",
+        {"org": org, "me": me, "fleets": listed, "can_launch": me.role in OPERATORS},
+    )
+
+
+def fleet_advice(org, data: dict, hours: float | None) -> dict | None:
+    """The advice for the first instance type, when the form has enough for it."""
+    types = data.get("instance_types") or []
+    if not hours or not types:
+        return None
+    inputs = {
+        "provider": "aws",
+        "region": data["region"],
+        "instance_type": types[0],
+        "count": data.get("target_count", 1),
+        "hours": hours,
+        "checkpoint_minutes": data.get("checkpoint_write_minutes", 5),
+        "restart_minutes": data.get("restart_minutes", 10),
+    }
+    if data.get("provider") == "simulated" and data.get("simulated_interruptions_per_hour"):
+        inputs["interruption_rate_per_hour"] = data["simulated_interruptions_per_hour"]
+    if data.get("checkpoint_interval_minutes"):
+        inputs["checkpoint_interval_minutes"] = data["checkpoint_interval_minutes"]
+    if data.get("deadline"):
+        inputs["deadline_hours"] = max(
+            0.01, (data["deadline"] - timezone.now()).total_seconds() / 3600
+        )
+    return compute_advice(org, inputs)
+
+
+@login_required
+def fleet_new(request, org_slug):
+    org, me = org_for_user(request, org_slug, roles=OPERATORS)
+    form = FleetForm(request.POST or None, organization=org)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        data = FleetInput(data=form.api_data(), context={"org": org})
+        try:
+            data.is_valid(raise_exception=True)
+            values = dict(data.validated_data)
+            if not values.get("instance_types") and values.get("accelerator"):
+                values["instance_types"] = fleets.instance_types_for(
+                    fleets.offer_table(org),
+                    values["region"],
+                    values["accelerator"],
+                    values.get("gpus_per_instance"),
+                )
+            result = fleet_advice(org, values, form.cleaned_data.get("hours"))
+            if request.POST.get("action") == "launch":
+                with transaction.atomic():
+                    fleet = fleets.create(org, values, request.user)
+                messages.success(request, f"Fleet {fleet.name} created; launching.")
+                return redirect("spot:fleet-detail", org.slug, fleet.pk)
+        except ValidationError as exc:
+            add_errors(form, exc.detail)
+        except fleets.FleetError as exc:
+            add_errors(form, {exc.field: [str(exc)]})
+    return render(
+        request,
+        "spot/fleet_new.html",
+        {"org": org, "me": me, "form": form, "advice": result, **catalogue_choices()},
+    )
+
+
+@login_required
+def fleet_detail(request, org_slug, fleet_id):
+    org, me = org_for_user(request, org_slug)
+    fleet = get_object_or_404(
+        Fleet.objects.for_org(org).select_related("team", "budget", "organization"), pk=fleet_id
+    )
+    context = {
+        "org": org,
+        "me": me,
+        "fleet": fleet,
+        "can_operate": me.role in OPERATORS,
+        "instances": detail.instances(fleet),
+        "interruptions": detail.interruptions(fleet),
+        "checkpoints": fleet.checkpoints.all()[:20],
+        "latest_checkpoint": detail.latest_checkpoint(fleet),
+        "progress": detail.progress(fleet),
+        "money": detail.money(fleet),
+        "charts": detail.timeline(fleet),
+        "events": fleet.events.all()[:50],
+        "rate": advice.fleet_rate(fleet),
+        "running": fleet.attempts.filter(state=AttemptState.RUNNING).exists(),
+    }
+    return render(request, "spot/fleet_detail.html", context)
+
+
+@login_required
+@require_POST
+def fleet_cancel(request, org_slug, fleet_id):
+    org, _ = org_for_user(request, org_slug, roles=OPERATORS)
+    fleet = get_object_or_404(Fleet.objects.for_org(org), pk=fleet_id)
+    if orchestrator.cancel(fleet, request.user):
+        messages.success(request, f"Fleet {fleet.name} cancelled; its instances are terminated.")
+    else:
+        messages.error(request, f"The fleet is already {fleet.status}.")
+    return redirect("spot:fleet-detail", org.slug, fleet.pk)
+
+
+@login_required
+@require_POST
+def fleet_interrupt(request, org_slug, fleet_id):
+    """Simulated fleets: interrupt the first running instance, as the provider would."""
+    org, _ = org_for_user(request, org_slug, roles=OPERATORS)
+    fleet = get_object_or_404(Fleet.objects.for_org(org), pk=fleet_id)
+    attempt = fleet.attempts.filter(state=AttemptState.RUNNING).order_by("slot").first()
+    if not fleet.is_simulated:
+        messages.error(request, "Only simulated fleets can be interrupted on demand.")
+    elif attempt is None:
+        messages.error(request, "No running instance to interrupt.")
+    else:
+        events.observed(attempt, "interrupted", source=EventSource.USER)
+        messages.success(request, f"Simulated interruption of {attempt.provider_instance_id}.")
+    return redirect("spot:fleet-detail", org.slug, fleet.pk)

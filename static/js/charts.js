@@ -20,7 +20,7 @@ document.addEventListener("DOMContentLoaded", () => {
           title: { display: Boolean(spec.title), text: spec.title },
           legend: { display: spec.type === "doughnut" || spec.datasets.length > 1 },
         },
-        scales: spec.type === "doughnut" ? {} : {
+        scales: spec.type === "doughnut" ? {} : spec.scales || {
           [horizontal ? "x" : "y"]: { beginAtZero: true },
         },
       },

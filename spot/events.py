@@ -1,0 +1,128 @@
+"""Interruption events from every source, recorded once and handed to a task.
+
+Sources: AWS EventBridge events exactly as AWS sends them, the job's agent reporting a notice
+it saw in the instance metadata, the poll noticing a lost instance, and a user simulating an
+interruption on a simulated fleet. An event is stored once per (organization, event key) — an
+EventBridge event's `id`, or the instance and state for the others — so redelivery is a no-op;
+handling claims the attempt (see orchestrator.interrupt), so two sources reporting the same
+interruption launch one replacement.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django_q.tasks import async_task
+
+from spot.models import Attempt, EventKind, EventSource, InterruptionEvent
+
+EVENTBRIDGE_KINDS = {
+    "EC2 Spot Instance Interruption Warning": EventKind.INTERRUPTION_WARNING,
+    "EC2 Instance Rebalance Recommendation": EventKind.REBALANCE,
+    "EC2 Instance State-change Notification": EventKind.STATE_CHANGE,
+}
+# Instance states that end an attempt (EventBridge state-change `state`, or the poll's).
+LOST_STATES = frozenset(
+    {"shutting-down", "terminated", "stopping", "stopped", "interrupted", "missing"}
+)
+
+
+class EventError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Parsed:
+    event_key: str
+    kind: str
+    instance_id: str
+    occurred_at: datetime
+    detail: dict
+
+
+def queue_handling(event_id: int) -> None:
+    async_task("spot.tasks.handle_event", event_id, task_name=f"spot-event-{event_id}")
+
+
+def parse_eventbridge(event: dict) -> Parsed:
+    """An EventBridge event (`detail-type`, `id`, `time`, `detail.instance-id`, ...)."""
+    kind = EVENTBRIDGE_KINDS.get(event.get("detail-type"))
+    if kind is None:
+        raise EventError(
+            "detail-type", f"Not an EC2 spot event; expected one of {', '.join(EVENTBRIDGE_KINDS)}."
+        )
+    if event.get("source") != "aws.ec2":
+        raise EventError("source", "Expected aws.ec2.")
+    if not event.get("id"):
+        raise EventError("id", "The event id is required (it makes redelivery harmless).")
+    detail = event.get("detail")
+    if not isinstance(detail, dict) or not detail.get("instance-id"):
+        raise EventError("detail", "detail.instance-id is required.")
+    if kind == EventKind.STATE_CHANGE and not detail.get("state"):
+        raise EventError("detail", "detail.state is required for a state-change notification.")
+    occurred = parse_datetime(str(event.get("time", ""))) if event.get("time") else None
+    if event.get("time") and occurred is None:
+        raise EventError("time", "Not an ISO 8601 time.")
+    return Parsed(
+        event_key=f"eventbridge:{event['id']}"[:200],
+        kind=kind,
+        instance_id=str(detail["instance-id"])[:100],
+        occurred_at=occurred or timezone.now(),
+        detail=event,
+    )
+
+
+def needs_handling(kind: str, detail: dict) -> bool:
+    if kind == EventKind.STATE_CHANGE:
+        state = (detail.get("detail") or {}).get("state") or detail.get("state")
+        return state in LOST_STATES
+    return True
+
+
+def record(organization, source: str, parsed: Parsed, fleet=None) -> tuple[InterruptionEvent, bool]:
+    """Store the event once; queue its handling after the commit when it is new."""
+    attempts = Attempt.objects.for_org(organization).filter(provider_instance_id=parsed.instance_id)
+    if fleet is not None:
+        attempts = attempts.filter(fleet=fleet)
+    attempt = attempts.order_by(
+        # The live attempt when an id was ever reused.
+        "-launched_at"
+    ).first()
+    try:
+        with transaction.atomic():
+            event = InterruptionEvent.objects.create(
+                organization=organization,
+                fleet=attempt.fleet if attempt else fleet,
+                attempt=attempt,
+                event_key=parsed.event_key,
+                source=source,
+                kind=parsed.kind,
+                provider_instance_id=parsed.instance_id,
+                detail=parsed.detail,
+                occurred_at=parsed.occurred_at,
+                outcome="" if attempt else "no fleet instance with this id",
+            )
+    except IntegrityError:
+        existing = InterruptionEvent.objects.for_org(organization).get(event_key=parsed.event_key)
+        return existing, False
+    if attempt is not None and needs_handling(parsed.kind, parsed.detail):
+        transaction.on_commit(lambda: queue_handling(event.pk))
+    elif attempt is None:
+        InterruptionEvent.objects.filter(pk=event.pk).update(handled_at=timezone.now())
+    return event, True
+
+
+def observed(attempt: Attempt, state: str, source=EventSource.POLL) -> InterruptionEvent:
+    """An attempt found lost by the poll (or a user's simulated interruption)."""
+    parsed = Parsed(
+        event_key=f"{source}:{attempt.provider_instance_id}:{state}",
+        kind=EventKind.STATE_CHANGE if state != "interrupted" else EventKind.INTERRUPTION_WARNING,
+        instance_id=attempt.provider_instance_id,
+        occurred_at=timezone.now(),
+        detail={"state": state},
+    )
+    return record(attempt.organization, source, parsed, fleet=attempt.fleet)[0]

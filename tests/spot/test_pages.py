@@ -1,0 +1,84 @@
+"""Spot pages: list, new fleet with the advice before launch, detail with its timeline."""
+
+from django.utils import timezone
+
+from spot import orchestrator
+from spot.models import Fleet, FleetStatus
+
+FORM = {
+    "name": "page fleet",
+    "provider": "simulated",
+    "region": "us-east-1",
+    "instance_types": "p3.2xlarge, g5.xlarge",
+    "availability_zones": "us-east-1a, us-east-1b",
+    "target_count": "2",
+    "strategy": "balanced",
+    "total_steps": "1000",
+    "hours": "24",
+    "checkpoint_write_minutes": "5",
+    "restart_minutes": "10",
+    "fallback_unavailable_minutes": "30",
+    "fallback_on_deadline": "on",
+    "simulated_interruptions_per_hour": "0.2",
+    "simulated_steps_per_hour": "100",
+    "simulated_seed": "1",
+}
+
+
+def test_advice_is_shown_before_launch_and_nothing_is_created(client, alice, org_a, catalog):
+    client.force_login(alice)
+    response = client.post(f"/o/{org_a.slug}/spot/new/", {**FORM, "action": "advice"})
+    assert response.status_code == 200
+    advice = response.context["advice"]
+    # The simulated hazard is used as the rate; 2 × p3.2xlarge at $0.40 against $3.06.
+    assert advice["rate_basis"] == "given"
+    assert advice["on_demand_cost"] == "146.8800"
+    assert "Recommendation: spot" in response.content.decode()
+    assert not Fleet.objects.exists()
+
+
+def test_launch_creates_the_fleet_and_shows_it(client, alice, org_a, catalog, commit):
+    client.force_login(alice)
+    response = commit(client.post, f"/o/{org_a.slug}/spot/new/", {**FORM, "action": "launch"})
+    fleet = Fleet.objects.get()
+    assert response.status_code == 302
+    assert response.url == f"/o/{org_a.slug}/spot/{fleet.pk}/"
+    assert fleet.instance_types == ["p3.2xlarge", "g5.xlarge"]
+    assert fleet.status == FleetStatus.RUNNING
+    orchestrator.record_checkpoint(fleet, 10, "s3://b/10", timezone.now())
+    page = client.get(response.url)
+    html = page.content.decode()
+    assert "simulated" in html and "s3://b/10" in html
+    chart = page.context["charts"]["attempts"]
+    spot_bars = chart["datasets"][0]["data"]
+    assert [bar["y"] for bar in spot_bars] == ["slot 0", "slot 1"]
+    assert 'data-chart="attempts-chart"' in html
+
+
+def test_form_errors_stay_beside_the_field_and_keep_input(client, alice, org_a, catalog):
+    client.force_login(alice)
+    response = client.post(
+        f"/o/{org_a.slug}/spot/new/",
+        {**FORM, "instance_types": "p3.2xlarg", "action": "launch"},
+    )
+    assert response.status_code == 200
+    assert "did you mean p3.2xlarge" in str(response.context["form"].errors["instance_types"])
+    assert 'value="p3.2xlarg"' in response.content.decode()
+    assert not Fleet.objects.exists()
+
+
+def test_simulating_an_interruption_from_the_page(client, alice, org_a, make_fleet, commit):
+    fleet = make_fleet()
+    client.force_login(alice)
+    response = commit(client.post, f"/o/{org_a.slug}/spot/{fleet.pk}/interrupt/")
+    assert response.status_code == 302
+    assert fleet.attempts.count() == 2
+    page = client.get(f"/o/{org_a.slug}/spot/{fleet.pk}/")
+    assert "Simulated by a user" in page.content.decode()
+
+
+def test_overview_shows_spot_savings(client, alice, org_a, make_fleet):
+    make_fleet()
+    client.force_login(alice)
+    html = client.get(f"/o/{org_a.slug}/").content.decode()
+    assert "Spot savings" in html and "1 fleet (1 active, 1" in html
