@@ -130,7 +130,10 @@ def main():
             )
     finally:
         os.killpg(cluster.pid, signal.SIGTERM)
-        cluster.wait(timeout=20)
+        try:
+            cluster.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(cluster.pid, signal.SIGKILL)
     p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
     record(
         "interruption_p95_vs_notice",

@@ -82,3 +82,23 @@ def test_overview_shows_spot_savings(client, alice, org_a, make_fleet):
     client.force_login(alice)
     html = client.get(f"/o/{org_a.slug}/").content.decode()
     assert "Spot savings" in html and "1 fleet (1 active, 1" in html
+
+
+def test_admin_shows_own_fleets_and_keeps_running_ones(client, org_a, org_b, member, make_fleet):
+    from costsite.orgs.roles import Role
+    from spot.models import Fleet
+    from tests.tenancy import new_fleet
+
+    finance = member(org_a, Role.FINANCE)
+    finance.is_staff = True
+    finance.save()
+    fleet = make_fleet()
+    other = new_fleet(org_b, None)
+    client.force_login(finance)
+    page = client.get("/admin/spot/fleet/").content.decode()
+    assert f">{fleet.name}<" in page and f"/{other.pk}/change/" not in page
+    refused = client.post(f"/admin/spot/fleet/{fleet.pk}/delete/", {"post": "yes"})
+    assert refused.status_code == 403
+    orchestrator.cancel(fleet, finance)
+    client.post(f"/admin/spot/fleet/{fleet.pk}/delete/", {"post": "yes"})
+    assert not Fleet.objects.filter(pk=fleet.pk).exists()
