@@ -13,6 +13,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import transaction
 from django.utils import timezone
@@ -44,8 +45,12 @@ class Footprints:
     """kg CO2e and kWh per instance-hour by (instance type, region), looked up once each."""
 
     def __init__(self, organization):
-        self.table = offer_table(organization)
+        self.organization = organization
         self.cache = {}
+
+    @cached_property
+    def table(self):
+        return offer_table(self.organization)
 
     def per_hour(self, instance_type: str, region_code: str) -> dict | None:
         key = (instance_type, region_code)
