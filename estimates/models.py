@@ -232,3 +232,106 @@ class SavedEstimate(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class Precision(models.TextChoices):
+    BF16 = "bf16", "BF16"
+    FP16 = "fp16", "FP16"
+    FP8 = "fp8", "FP8"
+    TF32 = "tf32", "TF32"
+
+
+class RunSource(models.TextChoices):
+    API = "api", "API"
+    PORTAL = "portal", "Portal"
+    SPOT = "spot", "Spot fleet"
+
+
+class TrainingRun(models.Model):
+    """A completed training run: what it computed and how long it took. The organization's
+    model FLOPs utilisation is learned from these (estimates/training.py)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=200)
+    params = models.FloatField(null=True, blank=True, help_text="Model parameters.")
+    tokens = models.FloatField(null=True, blank=True, help_text="Training tokens.")
+    flops = models.FloatField(help_text="Training compute (6 × params × tokens unless given).")
+    accelerator = models.ForeignKey(Accelerator, on_delete=models.PROTECT, related_name="+")
+    gpu_count = models.PositiveIntegerField()
+    precision = models.CharField(max_length=4, choices=Precision.choices, default=Precision.BF16)
+    gpu_hours = models.FloatField()
+    wall_hours = models.FloatField()
+    cost = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    notes = models.TextField(blank=True)
+    source = models.CharField(max_length=8, choices=RunSource.choices, default=RunSource.API)
+    external_id = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="uniq_training_run_external_id",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class UtilizationSource(models.TextChoices):
+    API = "api", "API"
+    CSV = "csv", "CSV upload"
+    SPOT = "spot", "Spot fleet progress"
+
+
+class UtilizationSample(models.Model):
+    """One utilisation reading of one GPU of a job or instance (nvidia-smi / DCGM style)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    job = models.CharField(max_length=200, help_text="The job or instance the samples are of.")
+    provider = models.CharField(max_length=8, blank=True)
+    region = models.CharField(max_length=40, blank=True)
+    instance_type = models.CharField(max_length=60, blank=True)
+    gpu_index = models.PositiveSmallIntegerField(default=0)
+    at = models.DateTimeField()
+    gpu_utilization = models.FloatField(help_text="Percent.")
+    gpu_memory_used_gb = models.FloatField(null=True, blank=True)
+    gpu_memory_total_gb = models.FloatField(null=True, blank=True)
+    cpu_utilization = models.FloatField(null=True, blank=True, help_text="Percent.")
+    memory_used_gb = models.FloatField(null=True, blank=True)
+    oom = models.BooleanField(default=False, help_text="The job was killed out of memory here.")
+    source = models.CharField(
+        max_length=4, choices=UtilizationSource.choices, default=UtilizationSource.API
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["job", "at", "gpu_index"]
+        indexes = [
+            models.Index(fields=["organization", "job", "at"], name="util_org_job_at_idx"),
+            models.Index(fields=["organization", "at"], name="util_org_at_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "job", "gpu_index", "at"], name="uniq_util_sample"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.job} GPU{self.gpu_index} {self.at:%Y-%m-%d %H:%M} {self.gpu_utilization}%"
