@@ -41,15 +41,51 @@ def offer_co2e(
     }
 
 
+class Memo:
+    """Catalogue rows and figures looked up once per computation."""
+
+    def __init__(self):
+        self.regions = {(r.provider, r.code): r for r in Region.objects.all()}
+        self.accelerators = {a.pk: a for a in Accelerator.objects.all()}
+        self.hosts = {p: lookups.host_model(p) for p in ("aws", "gcp", "azure")}
+
+    def co2e(self, table, provider, region_code, instance_type, gpu_count, hours):
+        return offer_co2e(
+            table,
+            provider,
+            region_code,
+            instance_type,
+            gpu_count,
+            hours,
+            self.regions,
+            self.accelerators,
+            self.hosts,
+        )
+
+
+def hourly_co2e(table, keys) -> dict:
+    """kg CO2e per instance-hour at full load for each (provider, region, instance type)."""
+    memo = Memo()
+    hourly = {}
+    for provider, region_code, instance_type in keys:
+        instance = table.catalogue.instance_types.get(provider, {}).get(instance_type)
+        figures = instance and memo.co2e(
+            table, provider, region_code, instance_type, instance.accelerator_count, 1.0
+        )
+        hourly[(provider, region_code, instance_type)] = figures["co2e_kg"] if figures else None
+    return hourly
+
+
 def annotate(kind: str, result: dict, table) -> None:
-    """Add `carbon` (co2e_kg, energy_kwh, intensity) to an estimate and to each compared offer,
-    for the hours actually run (spot: including the expected interruption overhead)."""
-    if kind not in ("estimate", "compare"):
+    """Add `carbon` (co2e_kg, energy_kwh, intensity) to an estimate, each compared offer and a
+    training-time prediction's offer, for the hours actually run (spot: including the expected
+    interruption overhead)."""
+    if kind not in ("estimate", "compare", "training_time"):
         return
-    regions = {(r.provider, r.code): r for r in Region.objects.all()}
-    accelerators = {a.pk: a for a in Accelerator.objects.all()}
-    hosts = {p: lookups.host_model(p) for p in ("aws", "gcp", "azure")}
-    if kind == "estimate":
+    memo = Memo()
+    if kind == "training_time":
+        rows = [(result["offer"], result["offer"]["hours"])] if result.get("offer") else []
+    elif kind == "estimate":
         hours = result["hours"] + (result.get("interruption") or {}).get("extra_hours", 0)
         rows = [(result, hours)]
     else:
@@ -58,14 +94,6 @@ def annotate(kind: str, result: dict, table) -> None:
             for row in result["results"]
         ]
     for row, hours in rows:
-        row["carbon"] = offer_co2e(
-            table,
-            row["provider"],
-            row["region"],
-            row["instance_type"],
-            row["gpu_count"],
-            hours,
-            regions,
-            accelerators,
-            hosts,
+        row["carbon"] = memo.co2e(
+            table, row["provider"], row["region"], row["instance_type"], row["gpu_count"], hours
         )

@@ -31,6 +31,8 @@ from estimates.api import (
     OrgPriceViewSet,
     SavedEstimateViewSet,
 )
+from estimates.planning_api import PlanningViewSet, TrainingRunViewSet
+from estimates.utilization_api import RightSizingViewSet, UtilizationViewSet
 from spot.api.advice import SpotViewSet
 from spot.api.events import InterruptionEventViewSet
 from spot.api.fleets import FleetViewSet
@@ -53,6 +55,10 @@ org.register("expenses", ExpenseViewSet, basename="expense")
 org.register("estimates/saved", SavedEstimateViewSet, basename="saved-estimate")
 org.register("estimates/price-list/prices", OrgPriceViewSet, basename="org-price")
 org.register("estimates/price-list/discounts", DiscountViewSet, basename="discount")
+org.register("estimates/runs", TrainingRunViewSet, basename="training-run")
+org.register("estimates", PlanningViewSet, basename="planning")
+org.register("estimates/utilization", UtilizationViewSet, basename="utilization")
+org.register("estimates/rightsizing", RightSizingViewSet, basename="rightsizing")
 org.register("estimates", EstimatesViewSet, basename="estimates")
 org.register("catalog", CatalogViewSet, basename="catalog")
 org.register("spot/idle-scans", IdleScanViewSet, basename="idle-scan")

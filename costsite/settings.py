@@ -215,6 +215,8 @@ SPECTACULAR_SETTINGS = {
         "IdleScanStatusEnum": "spot.models.ScanStatus",
         "FleetProviderEnum": "spot.models.FleetProvider",
         "FleetStatusEnum": "spot.models.FleetStatus",
+        "PrecisionEnum": "estimates.models.Precision",
+        "MemoryPrecisionEnum": "estimates.memory.PRECISIONS",
     },
 }
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from estimates import views
+from estimates import planning_views, views
+from estimates.rightsizing_views import rightsizing_page
 
 app_name = "estimates"
 urlpatterns = [
@@ -8,6 +9,9 @@ urlpatterns = [
     path("compare/", views.compare_page, name="compare"),
     path("commitments/", views.commitments_page, name="commitments"),
     path("ci-plan/", views.ci_plan_page, name="ci-plan"),
+    path("planner/", planning_views.planner, name="planner"),
+    path("runs/", planning_views.runs, name="runs"),
+    path("runs/<int:run_id>/delete/", planning_views.run_delete, name="run-delete"),
     path("saved/", views.saved_list, name="saved"),
     path("saved/<int:saved_id>/", views.saved_detail, name="saved-detail"),
     path("saved/<int:saved_id>/delete/", views.saved_delete, name="saved-delete"),
@@ -15,4 +19,5 @@ urlpatterns = [
     path("prices/", views.price_list, name="price-list"),
     path("prices/<int:price_id>/delete/", views.price_delete, name="price-delete"),
     path("discounts/<int:discount_id>/delete/", views.discount_delete, name="discount-delete"),
+    path("rightsizing/", rightsizing_page, name="rightsizing"),
 ]

@@ -21,10 +21,8 @@ from django.utils import timezone
 from budgets import recording
 from budgets.models import ExpenseSource, PurchaseType
 from carbon import records
-from carbon.annotate import offer_co2e
-from carbon.lookups import host_model
+from carbon.annotate import Memo
 from carbon.models import RecordSource
-from estimates.models import Accelerator, Region
 from estimates.offers import offer_table
 from spot.models import Attempt, Market
 
@@ -52,26 +50,23 @@ class Footprints:
     def table(self):
         return offer_table(self.organization)
 
+    @cached_property
+    def memo(self):
+        return Memo()
+
     def per_hour(self, instance_type: str, region_code: str) -> dict | None:
         key = (instance_type, region_code)
         if key not in self.cache:
-            region = Region.objects.filter(provider=CATALOGUE_PROVIDER, code=region_code).first()
-            instance = self.table.catalogue.instance_types.get(CATALOGUE_PROVIDER, {}).get(
-                instance_type
+            types = self.table.catalogue.instance_types.get(CATALOGUE_PROVIDER, {})
+            instance = types.get(instance_type)
+            self.cache[key] = instance and self.memo.co2e(
+                self.table,
+                CATALOGUE_PROVIDER,
+                region_code,
+                instance_type,
+                instance.accelerator_count,
+                1.0,
             )
-            self.cache[key] = None
-            if region is not None and instance is not None:
-                self.cache[key] = offer_co2e(
-                    self.table,
-                    CATALOGUE_PROVIDER,
-                    region_code,
-                    instance_type,
-                    instance.accelerator_count,
-                    1.0,
-                    {(CATALOGUE_PROVIDER, region_code): region},
-                    {instance.accelerator_id: Accelerator.objects.get(pk=instance.accelerator_id)},
-                    {CATALOGUE_PROVIDER: host_model(CATALOGUE_PROVIDER)},
-                )
         return self.cache[key]
 
 

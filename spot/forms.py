@@ -37,6 +37,10 @@ class FleetForm(forms.Form):
         required=False, min_value=0, max_digits=12, decimal_places=6, help_text="USD/hour"
     )
     total_steps = forms.IntegerField(min_value=1, initial=10000)
+    model_params = forms.FloatField(
+        min_value=1, required=False, help_text="Optional: with tokens, the run teaches efficiency."
+    )
+    training_tokens = forms.FloatField(min_value=1, required=False)
     hours = forms.FloatField(
         min_value=0.01,
         required=False,

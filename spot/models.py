@@ -71,6 +71,12 @@ class Fleet(models.Model):
     security_group_ids = models.JSONField(default=list, blank=True)
     startup_script = models.TextField(blank=True)
     total_steps = models.PositiveBigIntegerField(validators=[MinValueValidator(1)])
+    # The workload, when known: a completed fleet becomes a training run that teaches the
+    # organization's efficiency (estimates/training.py).
+    model_params = models.FloatField(null=True, blank=True)
+    training_tokens = models.FloatField(null=True, blank=True)
+    training_flops = models.FloatField(null=True, blank=True)
+    precision = models.CharField(max_length=4, blank=True)
     budget = models.ForeignKey(
         "budgets.Budget", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -247,9 +253,6 @@ class ProgressReport(models.Model):
     step = models.PositiveBigIntegerField()
     at = models.DateTimeField()
     provider_instance_id = models.CharField(max_length=100, blank=True)
-    # Utilisation samples the job sent with the report ({at, gpu_utilization, ...}), kept for
-    # right-sizing.
-    samples = models.JSONField(default=list, blank=True)
 
     objects = TenantQuerySet.as_manager()
 

@@ -15,8 +15,10 @@ from django.db.models import F
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from estimates import utilization
+from estimates.models import UtilizationSource
 from estimates.offers import offer_table
-from spot import accounting, deadlines, strategy
+from spot import accounting, deadlines, runs, strategy
 from spot.models import (
     Attempt,
     AttemptState,
@@ -315,9 +317,28 @@ def record_progress(fleet, step: int, at: datetime, instance_id="", samples=()) 
         step=step,
         at=at,
         provider_instance_id=instance_id,
-        samples=list(samples),
     )
+    if samples:
+        store_utilization(fleet, at, instance_id, samples)
     advance(fleet, step, at)
+
+
+def store_utilization(fleet, at: datetime, instance_id: str, samples) -> None:
+    """Keep a progress report's GPU samples for right-sizing, as the instance that sent them."""
+    attempt = (
+        fleet.attempts.filter(provider_instance_id=instance_id).first() if instance_id else None
+    )
+    rows, skipped = utilization.progress_rows(
+        samples,
+        at,
+        job=f"fleet {fleet.pk}: {fleet.name}" + (f" ({instance_id})" if instance_id else ""),
+        provider="aws",
+        region=fleet.region,
+        instance_type=attempt.instance_type if attempt else fleet.instance_types[0],
+    )
+    if skipped:
+        log.warning("fleet %s: %d sample(s) without utilisation or a valid time", fleet.pk, skipped)
+    utilization.store(fleet.organization, rows, UtilizationSource.SPOT, fleet.team)
 
 
 def advance(fleet: Fleet, step: int, at: datetime) -> None:
@@ -369,6 +390,8 @@ def finish(fleet: Fleet, status: str, end_reason: str, reason: str) -> bool:
     ):
         return False
     release(fleet, end_reason)
+    if status == FleetStatus.COMPLETED:
+        runs.record(fleet)
     return True
 
 

@@ -1059,6 +1059,167 @@ PAGE_CASES += [
 ]
 
 
+# --- estimates: planning -----------------------------------------------------------------------
+
+
+def new_training_run(org, actor):
+    from estimates.models import Accelerator, TrainingRun
+
+    return TrainingRun.objects.create(
+        organization=org,
+        name="run",
+        flops=1e20,
+        accelerator=Accelerator.objects.get(name="A100-40GB"),
+        gpu_count=8,
+        gpu_hours=800,
+        wall_hours=100,
+    )
+
+
+RUN_BODY = {
+    "name": "matrix run",
+    "flops": 1e20,
+    "accelerator": "A100-40GB",
+    "gpu_count": 8,
+    "gpu_hours": 800,
+}
+WORKLOAD = {"params": 1e9, "tokens": 2e10}
+R = API + "/estimates/runs"
+E = API + "/estimates"
+API_CASES += [
+    Case("api:training-run-list", "get", R + "/", READERS, 200),
+    Case("api:training-run-list", "post", R + "/", OPERATORS, 201, RUN_BODY, fixtures=CATALOG),
+    Case("api:training-run-efficiency", "get", R + "/efficiency", READERS, 200, fixtures=CATALOG),
+    Case(
+        "api:training-run-detail",
+        "get",
+        R + "/{id}/",
+        READERS,
+        200,
+        obj=new_training_run,
+        fixtures=CATALOG,
+    ),
+    Case(
+        "api:training-run-detail",
+        "patch",
+        R + "/{id}/",
+        OPERATORS,
+        200,
+        {"wall_hours": 120},
+        obj=new_training_run,
+        fixtures=CATALOG,
+    ),
+    Case(
+        "api:training-run-detail",
+        "put",
+        R + "/{id}/",
+        OPERATORS,
+        200,
+        RUN_BODY,
+        obj=new_training_run,
+        fixtures=CATALOG,
+    ),
+    Case(
+        "api:training-run-detail",
+        "delete",
+        R + "/{id}/",
+        OPERATORS,
+        204,
+        obj=new_training_run,
+        fixtures=CATALOG,
+    ),
+    Case(
+        "api:planning-training-time",
+        "post",
+        E + "/training-time",
+        READERS,
+        200,
+        {**WORKLOAD, "accelerator": "A100", "gpu_count": 8},
+        computation=True,
+        fixtures=CATALOG,
+    ),
+    Case(
+        "api:planning-configurations",
+        "post",
+        E + "/configurations",
+        READERS,
+        200,
+        {**WORKLOAD, "configurations": [{"accelerator": "V100", "gpu_count": 8}]},
+        computation=True,
+        fixtures=CATALOG,
+    ),
+    Case(
+        "api:planning-scaling",
+        "post",
+        E + "/scaling",
+        READERS,
+        200,
+        {**WORKLOAD, "accelerator": "A100"},
+        computation=True,
+        fixtures=CATALOG,
+    ),
+    Case(
+        "api:planning-tradeoffs",
+        "post",
+        E + "/tradeoffs",
+        READERS,
+        200,
+        {**WORKLOAD, "deadline_hours": 100},
+        computation=True,
+        fixtures=CATALOG,
+    ),
+    Case(
+        "api:planning-batch-size",
+        "post",
+        E + "/batch-size",
+        READERS,
+        200,
+        {"params": 1e9, "seq_len": 2048, "accelerator": "A100-80GB", "global_batch": 64},
+        computation=True,
+        fixtures=CATALOG,
+    ),
+]
+PLANNER_FORM = {
+    **WORKLOAD,
+    "accelerator": "A100",
+    "gpu_count": "8",
+    "purchase_option": "on_demand",
+    "gpu_counts": "1, 8",
+}
+PAGE_CASES += [
+    Case("estimates:planner", "get", PAGE + "/estimates/planner/", READERS, 200),
+    Case(
+        "estimates:planner",
+        "post",
+        PAGE + "/estimates/planner/",
+        READERS,
+        200,
+        PLANNER_FORM,
+        computation=True,
+        fixtures=CATALOG,
+    ),
+    Case("estimates:runs", "get", PAGE + "/estimates/runs/", READERS, 200, fixtures=CATALOG),
+    Case(
+        "estimates:runs",
+        "post",
+        PAGE + "/estimates/runs/",
+        OPERATORS,
+        302,
+        {**RUN_BODY, "precision": "bf16"},
+        fixtures=CATALOG,
+    ),
+    Case(
+        "estimates:run-delete",
+        "post",
+        PAGE + "/estimates/runs/{id}/delete/",
+        OPERATORS,
+        302,
+        obj=new_training_run,
+        fixtures=CATALOG,
+    ),
+]
+
+
 # --- spot fleets -------------------------------------------------------------------------------
 
 
@@ -1321,4 +1482,38 @@ PAGE_CASES += [
         200,
         lambda org: {"resources": [str(new_idle_resource(org, None).pk)]},
     ),
+]
+
+
+# --- estimates: right-sizing -------------------------------------------------------------------
+
+
+def utilization_file(org=None):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = b"timestamp, index, utilization.gpu [%], memory.used [MiB], memory.total [MiB]\n"
+    content += b"2026/11/20 08:00:00.000, 0, 87 %, 30512 MiB, 40960 MiB\n"
+    return {"file": SimpleUploadedFile("gpu.csv", content, "text/csv"), "job": "matrix"}
+
+
+UTILIZATION_BODY = {
+    "samples": [{"job": "matrix", "at": "2026-11-20T08:00:00Z", "gpu_utilization": 87}]
+}
+API_CASES += [
+    Case("api:utilization-list", "get", EST + "/utilization/", READERS, 200),
+    Case("api:utilization-list", "post", EST + "/utilization/", OPERATORS, 201, UTILIZATION_BODY),
+    Case(
+        "api:utilization-upload",
+        "post",
+        EST + "/utilization/upload",
+        OPERATORS,
+        201,
+        utilization_file,
+        multipart=True,
+    ),
+    Case("api:rightsizing-list", "get", EST + "/rightsizing/", READERS, 200, fixtures=CATALOG),
+]
+PAGE_CASES += [
+    Case("estimates:rightsizing", "get", EP + "/rightsizing/", READERS, 200, fixtures=CATALOG),
+    Case("estimates:rightsizing", "post", EP + "/rightsizing/", OPERATORS, 302, utilization_file),
 ]

@@ -131,6 +131,9 @@ def test_seed_demo_is_idempotent_and_logs_in(client, settings, catalog):
     assert Team.objects.filter(organization__slug="demo").count() == 2
     fleet = Fleet.objects.get(organization__slug="demo")
     assert fleet.is_simulated and "(simulated)" in fleet.name
+    from estimates.models import TrainingRun
+
+    assert TrainingRun.objects.filter(organization__slug="demo", notes="demo data").count() == 3
     assert client.login(username="demo@example.com", password="demo")
     assert client.get("/o/demo/").status_code == 200
 

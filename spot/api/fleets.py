@@ -22,7 +22,9 @@ from costsite.orgs.models import Team
 from costsite.orgs.roles import OPERATORS, READERS
 from costsite.orgs.viewsets import OrgScopedFieldsMixin, OrgScopedViewSet
 from estimates import lookup
+from estimates.models import Precision
 from estimates.offers import offer_table
+from estimates.planning_inputs import MAX_FLOPS, MAX_PARAMS, MAX_TOKENS
 from spot import detail, events, fleets, orchestrator
 from spot.models import (
     Attempt,
@@ -91,6 +93,16 @@ class FleetInput(OrgScopedFieldsMixin, serializers.Serializer):
         "are replaced at each launch.",
     )
     total_steps = serializers.IntegerField(min_value=1, max_value=10**15)
+    model_params = serializers.FloatField(min_value=1, max_value=MAX_PARAMS, required=False)
+    training_tokens = serializers.FloatField(min_value=1, max_value=MAX_TOKENS, required=False)
+    training_flops = serializers.FloatField(
+        min_value=1,
+        max_value=MAX_FLOPS,
+        required=False,
+        help_text="The job's compute (or model_params and training_tokens): a completed fleet "
+        "then records a training run that teaches your efficiency.",
+    )
+    precision = serializers.ChoiceField(Precision.choices, required=False)
     budget = serializers.PrimaryKeyRelatedField(
         queryset=Budget.objects.all(), required=False, allow_null=True
     )
@@ -166,6 +178,10 @@ class FleetSerializer(serializers.ModelSerializer):
             "security_group_ids",
             "startup_script",
             "total_steps",
+            "model_params",
+            "training_tokens",
+            "training_flops",
+            "precision",
             "budget",
             "simulated_interruptions_per_hour",
             "simulated_seed",

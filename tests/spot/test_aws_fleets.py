@@ -113,3 +113,23 @@ def test_a_fatal_provider_error_fails_the_fleet(ec2, make_fleet, monkeypatch):
     fleet = make_fleet(provider="aws", image_id="ami-12345678")
     assert fleet.status == FleetStatus.FAILED
     assert fleet.status_reason == "AWS rejected the credentials"
+
+
+def test_a_completed_fleet_with_a_known_workload_records_a_training_run(
+    ec2, image_id, make_fleet, commit
+):
+    from datetime import timedelta
+
+    from estimates.models import TrainingRun
+    from spot.models import Attempt
+
+    fleet = make_fleet(
+        provider="aws", image_id=image_id, target_count=2, model_params=1e8, training_tokens=1e9
+    )
+    Attempt.objects.update(launched_at=timezone.now() - timedelta(hours=2))
+    commit(orchestrator.record_progress, fleet, fleet.total_steps, timezone.now())
+    run = TrainingRun.objects.get(external_id=f"spot-fleet-{fleet.pk}")
+    # 2 × p3.2xlarge (1 V100 each) for 2 h: 4 GPU-hours, fp16 (V100 has no bf16).
+    assert (run.accelerator.name, run.gpu_count, run.precision) == ("V100", 2, "fp16")
+    assert run.gpu_hours == pytest.approx(4.0, rel=1e-3)
+    assert run.flops == 6 * 1e8 * 1e9 and run.source == "spot"

@@ -1,0 +1,171 @@
+"""Pages: the planner (prediction, trade-offs, scaling, configurations, batch size) and the
+training-run history with the efficiency it teaches."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError
+
+from costsite.orgs.access import org_for_user
+from costsite.orgs.roles import OPERATORS
+from estimates import memory, planning_api
+from estimates.forms import clean_for_api
+from estimates.models import TrainingRun
+from estimates.offers import offer_table
+from estimates.planning_forms import PlannerForm, TrainingRunForm
+from estimates.planning_inputs import TrainingRunSerializer
+from estimates.views import add_errors, catalogue_choices
+
+COLD, HOT = (47, 158, 68), (224, 49, 49)
+
+
+def colour(fraction: float) -> str:
+    r, g, b = (round(c + (h - c) * fraction) for c, h in zip(COLD, HOT, strict=True))
+    return f"rgb({r}, {g}, {b})"
+
+
+def frontier_chart(tradeoffs: dict) -> dict:
+    """Cost against time, each point coloured by its co2e (green = least)."""
+    rows = tradeoffs["frontier"]
+    co2e = [r["co2e_kg"] for r in rows if r["co2e_kg"] is not None]
+    low, high = (min(co2e), max(co2e)) if co2e else (0, 0)
+
+    def shade(row):
+        if row["co2e_kg"] is None or high == low:
+            return colour(0)
+        return colour((row["co2e_kg"] - low) / (high - low))
+
+    return {
+        "type": "scatter",
+        "title": f"Pareto frontier: cost vs wall time, colour = kg CO2e ({low:.1f}–{high:.1f})",
+        "labels": [],
+        "datasets": [
+            {
+                "label": "frontier",
+                "data": [{"x": r["wall_hours"], "y": float(r["cost"])} for r in rows],
+                "backgroundColor": [shade(r) for r in rows],
+                "pointRadius": 5,
+            }
+        ],
+        "scales": {
+            "x": {"type": "logarithmic", "title": {"display": True, "text": "wall hours"}},
+            "y": {"type": "logarithmic", "title": {"display": True, "text": "cost"}},
+        },
+    }
+
+
+def scaling_chart(rows: list[dict]) -> dict:
+    return {
+        "type": "line",
+        "title": "Scaling: wall hours and cost against GPU count",
+        "labels": [r["gpu_count"] for r in rows],
+        "datasets": [
+            {"label": "wall hours", "data": [r["wall_hours"] for r in rows], "yAxisID": "y"},
+            {"label": "cost", "data": [float(r["cost"]) for r in rows], "yAxisID": "y1"},
+        ],
+        "scales": {
+            "y": {"beginAtZero": True, "title": {"display": True, "text": "hours"}},
+            "y1": {
+                "beginAtZero": True,
+                "position": "right",
+                "title": {"display": True, "text": "cost"},
+            },
+        },
+    }
+
+
+WORKLOAD = ("params", "tokens", "flops", "precision", "efficiency")
+OFFER = ("provider", "region", "instance_type", "purchase_option")
+CONSTRAINTS = ("deadline_hours", "budget", "hour_value", "gpu_counts")
+
+
+def pick(data: dict, keys) -> dict:
+    return {k: data[k] for k in keys if k in data}
+
+
+def plan(org, form) -> dict:
+    """Every planning computation the form has enough for (field errors raise)."""
+    data = clean_for_api(form)
+    workload = pick(data, WORKLOAD)
+    target = pick(data, ("accelerator", "gpu_count"))
+    if data.get("instance_type"):
+        target |= pick(data, OFFER)
+    tradeoffs = planning_api.trade_offs(org, workload | pick(data, CONSTRAINTS))
+    result = {
+        "prediction": planning_api.training_time(org, workload | target),
+        "tradeoffs": tradeoffs,
+        "frontier_chart": frontier_chart(tradeoffs),
+        "scaling_chart": scaling_chart(tradeoffs["scaling"]) if tradeoffs["scaling"] else None,
+    }
+    if data.get("configurations"):
+        result["configurations"] = planning_api.configurations(
+            org, workload | {"configurations": data["configurations"]}
+        )["configurations"]
+    if all(data.get(k) for k in ("params", "seq_len", "global_batch")):
+        batch = pick(data, ("params", "seq_len", "accelerator", "global_batch"))
+        if data.get("precision") in memory.PRECISIONS:
+            batch["precision"] = data["precision"]
+        result["batch"] = planning_api.batch_size(org, batch | {"gpus": data["gpu_count"]})
+    return result
+
+
+@login_required
+def planner(request, org_slug):
+    org, me = org_for_user(request, org_slug)
+    form = PlannerForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = plan(org, form)
+        except ValidationError as exc:
+            add_errors(form, exc.detail)
+    return render(
+        request,
+        "estimates/planner.html",
+        {"org": org, "me": me, "form": form, "result": result, **catalogue_choices()},
+    )
+
+
+@login_required
+def runs(request, org_slug):
+    org, me = org_for_user(request, org_slug)
+    can_record = me.role in OPERATORS
+    form = TrainingRunForm(request.POST or None)
+    if request.method == "POST":
+        org, me = org_for_user(request, org_slug, roles=OPERATORS)
+        if form.is_valid():
+            table = offer_table(org)
+            data = TrainingRunSerializer(
+                data=clean_for_api(form), context={"org": org, "catalogue": table.catalogue}
+            )
+            try:
+                data.is_valid(raise_exception=True)
+                run = data.save(organization=org, created_by=request.user, source="portal")
+                messages.success(request, f"Run {run.name} recorded.")
+                return redirect("estimates:runs", org.slug)
+            except ValidationError as exc:
+                add_errors(form, exc.detail)
+    rows = TrainingRun.objects.for_org(org).select_related("accelerator", "team")[:200]
+    return render(
+        request,
+        "estimates/runs.html",
+        {
+            "org": org,
+            "me": me,
+            "form": form if can_record else None,
+            "runs": [(run, TrainingRunSerializer(run).data) for run in rows],
+            "efficiencies": planning_api.learned_efficiencies(org),
+            **catalogue_choices(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def run_delete(request, org_slug, run_id):
+    org, _ = org_for_user(request, org_slug, roles=OPERATORS)
+    run = get_object_or_404(TrainingRun.objects.for_org(org), pk=run_id)
+    run.delete()
+    messages.success(request, f"Run {run.name} deleted.")
+    return redirect("estimates:runs", org.slug)

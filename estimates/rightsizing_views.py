@@ -1,0 +1,135 @@
+"""Page: right-sizing recommendations from GPU utilisation, with a CSV upload for operators."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from costsite.orgs.access import org_for_user
+from costsite.orgs.models import Team
+from costsite.orgs.roles import OPERATORS, READERS
+from estimates import rightsizing, utilization
+from estimates.models import Provider, PurchaseOption, UtilizationSample, UtilizationSource
+from estimates.offers import offer_table
+
+BADGES = {
+    rightsizing.IDLE: "status-failed",
+    rightsizing.UNDER: "status-over",
+    rightsizing.OVER: "status-at_risk",
+    rightsizing.RIGHT: "status-ok",
+}
+
+
+class WindowForm(forms.Form):
+    days = forms.TypedChoiceField(
+        choices=[(7, "7 days"), (14, "14 days"), (30, "30 days"), (90, "90 days")],
+        coerce=int,
+    )
+    end = forms.DateField(
+        required=False,
+        label="Last day (UTC)",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    job = forms.CharField(max_length=utilization.MAX_JOB_LENGTH, required=False)
+    purchase_option = forms.ChoiceField(choices=PurchaseOption.choices, label="Priced at")
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="nvidia-smi or DCGM exporter CSV, up to 20 MB.")
+    job = forms.CharField(
+        max_length=utilization.MAX_JOB_LENGTH,
+        required=False,
+        help_text="Required for nvidia-smi files; DCGM rows may name their own.",
+    )
+    provider = forms.ChoiceField(choices=[("", "—"), *Provider.choices], required=False)
+    region = forms.CharField(max_length=40, required=False)
+    instance_type = forms.CharField(max_length=60, required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+
+    def __init__(self, org, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.for_org(org)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            utilization.check_size(upload.size)
+        except utilization.UploadError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return upload
+
+
+WINDOW_DEFAULTS = {"days": "30", "purchase_option": PurchaseOption.ON_DEMAND}
+THRESHOLDS = {
+    "idle_util_p95": rightsizing.IDLE_UTIL_P95,
+    "under_memory_peak": rightsizing.UNDER_MEMORY_PEAK,
+    "over_memory_peak": rightsizing.OVER_MEMORY_PEAK,
+    "over_util_p95": rightsizing.OVER_UTIL_P95,
+    "memory_headroom": rightsizing.MEMORY_HEADROOM,
+    "under_memory_headroom": rightsizing.UNDER_MEMORY_HEADROOM,
+    "compute_headroom": rightsizing.COMPUTE_HEADROOM,
+    "hours_per_month": rightsizing.HOURS_PER_MONTH,
+}
+
+
+def handle_upload(org, form) -> tuple[tuple | None, list | None]:
+    """Store a valid upload form's file: ((created, duplicates), None), or (None, row errors)
+    with the reasons added to the form's fields."""
+    d = form.cleaned_data
+    defaults = {k: d[k] for k in ("job", "provider", "region", "instance_type")}
+    try:
+        rows, errors = utilization.parse_csv(d["file"].read(), defaults)
+    except utilization.UploadError as exc:
+        form.add_error(exc.field, str(exc))
+        return None, None
+    if errors:
+        form.add_error("file", f"{len(errors)} row(s) rejected; nothing was stored.")
+        return None, errors
+    return utilization.store(org, rows, UtilizationSource.CSV, d["team"]), None
+
+
+def analysis(org, window: WindowForm) -> dict | None:
+    if not window.is_valid():
+        return None
+    q = window.cleaned_data
+    start, end = rightsizing.window(q["days"], q["end"])
+    samples = UtilizationSample.objects.for_org(org)
+    if q["job"]:
+        samples = samples.filter(job=q["job"])
+    report = rightsizing.report(org, offer_table(org), samples, start, end, q["purchase_option"])
+    report["period"] = (start, end)
+    for job in report["jobs"]:
+        job["label"] = rightsizing.CLASSIFICATIONS[job["classification"]]
+        job["badge"] = BADGES[job["classification"]]
+    return report
+
+
+@login_required
+def rightsizing_page(request, org_slug):
+    posted = request.method == "POST"
+    org, me = org_for_user(request, org_slug, OPERATORS if posted else READERS)
+    upload = UploadForm(org, request.POST if posted else None, request.FILES if posted else None)
+    row_errors = None
+    if posted and upload.is_valid():
+        stored, row_errors = handle_upload(org, upload)
+        if stored is not None:
+            created, duplicates = stored
+            messages.success(
+                request, f"Stored {created} sample(s); skipped {duplicates} already stored."
+            )
+            return redirect(request.get_full_path())
+    window = WindowForm({**WINDOW_DEFAULTS, **request.GET.dict()}, auto_id="window-%s")
+    return render(
+        request,
+        "estimates/rightsizing.html",
+        {
+            "org": org,
+            "me": me,
+            "window": window,
+            "report": analysis(org, window),
+            "upload": upload,
+            "row_errors": row_errors,
+            "can_upload": me.role in OPERATORS,
+            "thresholds": THRESHOLDS,
+        },
+    )

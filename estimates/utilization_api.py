@@ -1,0 +1,263 @@
+"""REST API: GPU utilisation samples (bulk JSON and CSV upload) and right-sizing."""
+
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS
+from costsite.orgs.models import Team
+from costsite.orgs.roles import OPERATORS
+from costsite.orgs.viewsets import (
+    OrgContextViewSet,
+    OrgScopedFieldsMixin,
+    OrgScopedViewSet,
+    ReadOnlyRequestsMixin,
+)
+from estimates import rightsizing, utilization
+from estimates.models import Provider, PurchaseOption, UtilizationSample, UtilizationSource
+from estimates.offers import offer_table
+
+MAX_BULK_SAMPLES = 10_000
+
+
+class UtilizationSampleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UtilizationSample
+        fields = [
+            "id",
+            "job",
+            "team",
+            "provider",
+            "region",
+            "instance_type",
+            "gpu_index",
+            "at",
+            "gpu_utilization",
+            "gpu_memory_used_gb",
+            "gpu_memory_total_gb",
+            "cpu_utilization",
+            "memory_used_gb",
+            "oom",
+            "source",
+        ]
+        read_only_fields = fields
+
+
+def _checked(check, *args):
+    try:
+        return check(*args)
+    except utilization.RowError as exc:
+        raise serializers.ValidationError(str(exc)) from exc
+
+
+class UtilizationSampleInput(serializers.Serializer):
+    job = serializers.CharField(max_length=utilization.MAX_JOB_LENGTH)
+    gpu_index = serializers.IntegerField(
+        min_value=0, max_value=utilization.MAX_GPU_INDEX, default=0
+    )
+    at = serializers.DateTimeField(help_text="ISO 8601; without a time zone, UTC.")
+    gpu_utilization = serializers.FloatField(min_value=0, max_value=100, help_text="Percent.")
+    gpu_memory_used_gb = serializers.FloatField(
+        min_value=0, max_value=utilization.MAX_GPU_MEMORY_GB, required=False, allow_null=True
+    )
+    gpu_memory_total_gb = serializers.FloatField(
+        min_value=0, max_value=utilization.MAX_GPU_MEMORY_GB, required=False, allow_null=True
+    )
+    cpu_utilization = serializers.FloatField(
+        min_value=0, max_value=100, required=False, allow_null=True, help_text="Percent."
+    )
+    memory_used_gb = serializers.FloatField(
+        min_value=0, max_value=utilization.MAX_HOST_MEMORY_GB, required=False, allow_null=True
+    )
+    oom = serializers.BooleanField(default=False, help_text="Killed out of memory here.")
+    provider = serializers.ChoiceField(
+        choices=Provider.choices, required=False, allow_blank=True, default=""
+    )
+    region = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    instance_type = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, default=""
+    )
+
+    def validate_at(self, at):
+        return _checked(utilization.check_at, at)
+
+    def validate(self, attrs):
+        used, total = attrs.get("gpu_memory_used_gb"), attrs.get("gpu_memory_total_gb")
+        try:
+            utilization.check_memory(used, total)
+        except utilization.RowError as exc:
+            raise serializers.ValidationError({"gpu_memory_used_gb": [str(exc)]}) from exc
+        return attrs
+
+
+class UtilizationBulkInput(OrgScopedFieldsMixin, serializers.Serializer):
+    samples = UtilizationSampleInput(many=True, allow_empty=False, max_length=MAX_BULK_SAMPLES)
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True
+    )
+
+
+class UtilizationUploadInput(OrgScopedFieldsMixin, serializers.Serializer):
+    file = serializers.FileField(
+        help_text="nvidia-smi or DCGM exporter CSV, up to 20 MB; see the README for columns."
+    )
+    job = serializers.CharField(
+        max_length=utilization.MAX_JOB_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="Required for nvidia-smi files; DCGM rows may carry their own.",
+    )
+    provider = serializers.ChoiceField(choices=Provider.choices, required=False, allow_blank=True)
+    region = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    instance_type = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True
+    )
+
+    def validate_file(self, upload):
+        try:
+            utilization.check_size(upload.size)
+        except utilization.UploadError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return upload
+
+
+class UtilizationStoredSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField(help_text="Samples already stored, skipped.")
+
+
+class UtilizationSampleFilter(django_filters.FilterSet):
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    team = django_filters.NumberFilter(field_name="team_id")
+
+    class Meta:
+        model = UtilizationSample
+        fields = ["job", "team", "gpu_index", "source", "since", "until"]
+
+
+def upload_samples(form) -> tuple[list, list]:
+    """(rows, row errors) of a validated upload's file; file-level problems as field errors."""
+    d = form.validated_data
+    defaults = {k: d.get(k) or "" for k in ("job", "provider", "region", "instance_type")}
+    try:
+        return utilization.parse_csv(d["file"].read(), defaults)
+    except utilization.UploadError as exc:
+        raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: UtilizationSampleSerializer(many=True), **READ_ERRORS}),
+)
+class UtilizationViewSet(OrgScopedViewSet, mixins.ListModelMixin):
+    """GPU utilisation samples per job (one row per GPU per reading), for right-sizing."""
+
+    queryset = UtilizationSample.objects.all()
+    serializer_class = UtilizationSampleSerializer
+    write_roles = OPERATORS
+    filterset_class = UtilizationSampleFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        request=UtilizationBulkInput,
+        responses={201: UtilizationStoredSerializer, **WRITE_ERRORS},
+        description=f"Store up to {MAX_BULK_SAMPLES:,} samples atomically: all or none, with "
+        "field errors keyed by the index of each bad sample. A sample whose job, gpu_index and "
+        "at are already stored is skipped and counted in `duplicates`.",
+    )
+    def create(self, request, *args, **kwargs):
+        form = UtilizationBulkInput(data=request.data, context=self.get_serializer_context())
+        form.is_valid(raise_exception=True)
+        created, duplicates = utilization.store(
+            self.org,
+            form.validated_data["samples"],
+            UtilizationSource.API,
+            form.validated_data.get("team"),
+        )
+        return Response(
+            {"created": created, "duplicates": duplicates}, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        request={"multipart/form-data": UtilizationUploadInput},
+        responses={
+            201: UtilizationStoredSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description='Field errors, or rejected rows: `{"file": ["…"], "rows": '
+                '[{"line": 3, "errors": {"utilization.gpu": "…"}}]}`; nothing is stored.',
+            ),
+            **READ_ERRORS,
+        },
+        description="Upload an nvidia-smi (`--query-gpu=timestamp,index,utilization.gpu,"
+        "memory.used,memory.total --format=csv`) or DCGM exporter CSV file. `job` (required "
+        "for nvidia-smi files), `provider`, `region`, `instance_type` and `team` apply to "
+        "every row. All rows or none; re-uploading adds nothing.",
+    )
+    @action(detail=False, methods=["post"])
+    def upload(self, request, *args, **kwargs):
+        form = UtilizationUploadInput(data=request.data, context=self.get_serializer_context())
+        form.is_valid(raise_exception=True)
+        rows, errors = upload_samples(form)
+        if errors:
+            return Response(
+                {"file": [f"{len(errors)} row(s) rejected; nothing was stored."], "rows": errors},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        created, duplicates = utilization.store(
+            self.org, rows, UtilizationSource.CSV, form.validated_data.get("team")
+        )
+        return Response(
+            {"created": created, "duplicates": duplicates}, status=status.HTTP_201_CREATED
+        )
+
+
+class RightSizingQuery(serializers.Serializer):
+    job = serializers.CharField(max_length=utilization.MAX_JOB_LENGTH, required=False)
+    days = serializers.IntegerField(min_value=1, max_value=366, default=30)
+    end = serializers.DateField(
+        required=False, help_text="Last day of the window (UTC), inclusive; default: now."
+    )
+    purchase_option = serializers.ChoiceField(
+        choices=PurchaseOption.choices,
+        default=PurchaseOption.ON_DEMAND,
+        help_text="How jobs are priced (spot-fleet jobs: spot).",
+    )
+
+
+@extend_schema(
+    parameters=[RightSizingQuery],
+    responses={
+        200: OpenApiTypes.OBJECT,
+        400: OpenApiResponse(description="Bad query parameter."),
+        **READ_ERRORS,
+    },
+    description="Right-sizing of every job with samples in the window (or one `job`): "
+    "utilisation percentiles, GPU memory peak against the card, OOMs, a classification (idle, "
+    "under_provisioned, over_provisioned, right_sized) and the cheapest offer that fits, with "
+    "monthly savings (price × 730 h × duty cycle) as decimal strings; every price with its "
+    "source and as_of. → `{window, purchase_option, jobs, total_monthly_savings, currency}`.",
+)
+class RightSizingViewSet(ReadOnlyRequestsMixin, OrgContextViewSet):
+    """Right-sizing recommendations from GPU utilisation samples."""
+
+    serializer_class = RightSizingQuery
+
+    def list(self, request, *args, **kwargs):
+        query = RightSizingQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        start, end = rightsizing.window(q["days"], q.get("end"))
+        samples = UtilizationSample.objects.for_org(self.org)
+        if q.get("job"):
+            samples = samples.filter(job=q["job"])
+        return Response(
+            rightsizing.report(
+                self.org, offer_table(self.org), samples, start, end, q["purchase_option"]
+            )
+        )

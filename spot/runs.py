@@ -1,0 +1,65 @@
+"""A completed fleet on a real provider becomes a training run (estimates), so its measured
+speed teaches the organization's efficiency. Simulated fleets never do (their speed is made
+up), nor fleets without a known workload or whose instances had different accelerators."""
+
+from django.utils import timezone
+
+from estimates import runs, training
+from estimates.models import InstanceType
+from estimates.planning import resolve_precision
+from spot import accounting
+
+
+def workload_flops(fleet) -> float | None:
+    if fleet.training_flops:
+        return fleet.training_flops
+    if fleet.model_params and fleet.training_tokens:
+        return training.training_flops(fleet.model_params, fleet.training_tokens, None)
+    return None
+
+
+def record(fleet):
+    """The run, or None with nothing recorded."""
+    flops = workload_flops(fleet)
+    if fleet.is_simulated or flops is None:
+        return None
+    attempts = list(fleet.attempts.all())
+    types = {a.instance_type for a in attempts}
+    instances = list(
+        InstanceType.objects.filter(provider="aws", name__in=types).select_related("accelerator")
+    )
+    if len(instances) != len(types) or len({i.accelerator_id for i in instances}) != 1:
+        return None
+    accelerator = instances[0].accelerator
+    per_instance = instances[0].accelerator_count
+    totals = accounting.totals(fleet, attempts, timezone.now())
+    gpu_hours = (totals.instance_hours - totals.rework_instance_hours) * per_instance
+    gpus = fleet.target_count * per_instance
+    precision = fleet.precision or resolve_precision(accelerator, None)
+    try:
+        peak = training.peak_flops(accelerator, precision)
+    except training.TrainingError:
+        return None
+    if gpu_hours <= 0 or training.achieved_mfu(flops, gpu_hours, peak) > 1:
+        return None
+    run, _ = runs.record(
+        fleet.organization,
+        f"spot-fleet-{fleet.pk}",
+        {
+            "team": fleet.team,
+            "name": fleet.name,
+            "params": fleet.model_params,
+            "tokens": fleet.training_tokens,
+            "flops": flops,
+            "accelerator": accelerator,
+            "gpu_count": gpus,
+            "precision": precision,
+            "gpu_hours": gpu_hours,
+            "wall_hours": gpu_hours / gpus,
+            "cost": totals.cost.quantize(accounting.CENT),
+            "currency": fleet.organization.currency,
+            "notes": f"Spot fleet {fleet.pk}: useful GPU-hours, rework excluded.",
+            "source": "spot",
+        },
+    )
+    return run
