@@ -65,6 +65,24 @@ def reset_database():
     manage("migrate", "--noinput", "-v0")
 
 
+def bench_organization(env, scope: str) -> str:
+    """The catalogue, the organization `bench` and a token of its owner (the token text)."""
+    manage("load_catalog", env=env)
+    manage("createorg", "bench", "--name", "Bench", "--owner", "bench@example.com", env=env)
+    output = manage(
+        "issuetoken",
+        "--org",
+        "bench",
+        "--user",
+        "bench@example.com",
+        "--scope",
+        scope,
+        env=env,
+        capture=True,
+    )
+    return output.strip().splitlines()[-1]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -3,7 +3,15 @@ gunicorn server (production settings, PostgreSQL). Goal: ratio ≥ 0.5."""
 
 import json
 
-from bench.common import QUICK, Server, load, manage, production_env, record, reset_database
+from bench.common import (
+    QUICK,
+    Server,
+    bench_organization,
+    load,
+    production_env,
+    record,
+    reset_database,
+)
 
 CLIENTS = 16
 
@@ -11,23 +19,7 @@ CLIENTS = 16
 def main():
     reset_database()
     env = production_env()
-    manage("load_catalog", env=env)
-    manage("createorg", "bench", "--name", "Bench", "--owner", "bench@example.com", env=env)
-    token = (
-        manage(
-            "issuetoken",
-            "--org",
-            "bench",
-            "--user",
-            "bench@example.com",
-            "--scope",
-            "read",
-            env=env,
-            capture=True,
-        )
-        .strip()
-        .splitlines()[-1]
-    )
+    token = bench_organization(env, "read")
     seconds = 5 if QUICK else 15
     body = json.dumps({"accelerator": "A100", "gpu_count": 8, "hours": 100}).encode()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}

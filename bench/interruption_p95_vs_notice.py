@@ -14,7 +14,15 @@ from datetime import datetime
 
 import redis
 
-from bench.common import QUICK, ROOT, Server, manage, production_env, record, reset_database
+from bench.common import (
+    QUICK,
+    ROOT,
+    Server,
+    bench_organization,
+    production_env,
+    record,
+    reset_database,
+)
 
 NOTICE_SECONDS = 120
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -58,23 +66,7 @@ def main():
     redis.from_url(REDIS_URL).flushdb()
     reset_database()
     env = production_env(REDIS_URL=REDIS_URL, Q_WORKERS="2")
-    manage("load_catalog", env=env)
-    manage("createorg", "bench", "--name", "Bench", "--owner", "bench@example.com", env=env)
-    token = (
-        manage(
-            "issuetoken",
-            "--org",
-            "bench",
-            "--user",
-            "bench@example.com",
-            "--scope",
-            "write",
-            env=env,
-            capture=True,
-        )
-        .strip()
-        .splitlines()[-1]
-    )
+    token = bench_organization(env, "write")
     fleets = 10 if QUICK else 40
     cluster = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True

@@ -5,62 +5,63 @@ from carbon.footprint import FootprintError, Workload, compute
 from estimates.models import Accelerator, Region
 
 
-def offer_co2e(
-    table, provider, region_code, instance_type, gpu_count, hours, regions, accelerators, hosts
-) -> dict | None:
-    instance = table.catalogue.instance_types.get(provider, {}).get(instance_type)
-    region = regions.get((provider, region_code))
-    if instance is None or region is None:
-        return None
-    try:
-        result = compute(
-            Workload(
-                hours=hours,
-                gpu_count=gpu_count,
-                utilization=1.0,
-                gpus_per_node=instance.accelerator_count,
-                vcpus=instance.vcpus,
-                memory_gib=float(instance.memory_gib) if instance.memory_gib else None,
-                accelerator_power=lookups.accelerator_power(
-                    accelerators[instance.accelerator_id], 1.0
-                ),
-                pue=lookups.pue(provider, region),
-                intensity=lookups.intensity(region),
-                host_model=hosts[provider] if instance.vcpus else {},
-            )
-        )
-    except FootprintError:
-        return None  # the carbon catalogue is not loaded or lacks this accelerator
-    basis = next(a["basis"] for a in result["assumptions"] if a["name"] == "grid intensity")
-    return {
-        "co2e_kg": result["co2e_kg"],
-        "energy_kwh": result["energy_kwh"],
-        "intensity_g_per_kwh": result["intensity_g_per_kwh"],
-        "intensity_basis": basis,
-        "pue": result["pue"],
-    }
-
-
 class Memo:
-    """Catalogue rows and figures looked up once per computation."""
+    """Catalogue rows and figures looked up once per computation, however many offers."""
 
     def __init__(self):
         self.regions = {(r.provider, r.code): r for r in Region.objects.all()}
         self.accelerators = {a.pk: a for a in Accelerator.objects.all()}
         self.hosts = {p: lookups.host_model(p) for p in ("aws", "gcp", "azure")}
+        self.figures = {}
 
-    def co2e(self, table, provider, region_code, instance_type, gpu_count, hours):
-        return offer_co2e(
-            table,
-            provider,
-            region_code,
-            instance_type,
-            gpu_count,
-            hours,
-            self.regions,
-            self.accelerators,
-            self.hosts,
-        )
+    def figure(self, key, lookup):
+        """`lookup()` once per key; a FootprintError is remembered and raised again."""
+        if key not in self.figures:
+            try:
+                self.figures[key] = lookup()
+            except FootprintError as exc:
+                self.figures[key] = exc
+        found = self.figures[key]
+        if isinstance(found, FootprintError):
+            raise found
+        return found
+
+    def co2e(self, table, provider, region_code, instance_type, gpu_count, hours) -> dict | None:
+        instance = table.catalogue.instance_types.get(provider, {}).get(instance_type)
+        region = self.regions.get((provider, region_code))
+        if instance is None or region is None:
+            return None
+        accelerator = self.accelerators[instance.accelerator_id]
+        try:
+            result = compute(
+                Workload(
+                    hours=hours,
+                    gpu_count=gpu_count,
+                    utilization=1.0,
+                    gpus_per_node=instance.accelerator_count,
+                    vcpus=instance.vcpus,
+                    memory_gib=float(instance.memory_gib) if instance.memory_gib else None,
+                    accelerator_power=self.figure(
+                        ("power", accelerator.pk),
+                        lambda: lookups.accelerator_power(accelerator, 1.0),
+                    ),
+                    pue=self.figure(("pue", region.pk), lambda: lookups.pue(provider, region)),
+                    intensity=self.figure(
+                        ("intensity", region.pk), lambda: lookups.intensity(region)
+                    ),
+                    host_model=self.hosts[provider] if instance.vcpus else {},
+                )
+            )
+        except FootprintError:
+            return None  # the carbon catalogue is not loaded or lacks this accelerator
+        basis = next(a["basis"] for a in result["assumptions"] if a["name"] == "grid intensity")
+        return {
+            "co2e_kg": result["co2e_kg"],
+            "energy_kwh": result["energy_kwh"],
+            "intensity_g_per_kwh": result["intensity_g_per_kwh"],
+            "intensity_basis": basis,
+            "pue": result["pue"],
+        }
 
 
 def hourly_co2e(table, keys) -> dict:
