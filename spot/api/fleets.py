@@ -25,7 +25,7 @@ from estimates import lookup
 from estimates.models import Precision
 from estimates.offers import offer_table
 from estimates.planning_inputs import MAX_FLOPS, MAX_PARAMS, MAX_TOKENS
-from spot import detail, events, fleets, orchestrator
+from spot import accounting, detail, events, fleets, orchestrator
 from spot.models import (
     Attempt,
     AttemptState,
@@ -219,7 +219,9 @@ class FleetSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_accounting(self, fleet):
         """cost (actual), on_demand_equivalent_cost, savings (net of rework), co2e_kg."""
-        return detail.money(fleet)
+        if "footprints" not in self.context:  # one lookup of carbon figures for a whole list
+            self.context["footprints"] = accounting.Footprints(fleet.organization)
+        return detail.money(fleet, self.context["footprints"])
 
     def to_representation(self, fleet):
         data = super().to_representation(fleet)

@@ -102,3 +102,20 @@ def test_admin_shows_own_fleets_and_keeps_running_ones(client, org_a, org_b, mem
     orchestrator.cancel(fleet, finance)
     client.post(f"/admin/spot/fleet/{fleet.pk}/delete/", {"post": "yes"})
     assert not Fleet.objects.filter(pk=fleet.pk).exists()
+
+
+def test_fleet_list_queries_do_not_grow_with_fleets(client, alice, org_a, make_fleet):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(alice)
+    counts = []
+    for _ in range(2):
+        make_fleet(target_count=2)
+        make_fleet()
+        with CaptureQueriesContext(connection) as api:
+            assert client.get(f"/api/v1/orgs/{org_a.slug}/spot/fleets/").status_code == 200
+        with CaptureQueriesContext(connection) as page:
+            assert client.get(f"/o/{org_a.slug}/spot/").status_code == 200
+        counts.append((len(api.captured_queries), len(page.captured_queries)))
+    assert counts[0] == counts[1]
