@@ -104,15 +104,18 @@ def record(organization, source: str, parsed: Parsed, fleet=None) -> tuple[Inter
                 provider_instance_id=parsed.instance_id,
                 detail=parsed.detail,
                 occurred_at=parsed.occurred_at,
-                outcome="" if attempt else "no fleet instance with this id",
             )
     except IntegrityError:
         existing = InterruptionEvent.objects.for_org(organization).get(event_key=parsed.event_key)
         return existing, False
     if attempt is not None and needs_handling(parsed.kind, parsed.detail):
         transaction.on_commit(lambda: queue_handling(event.pk))
-    elif attempt is None:
-        InterruptionEvent.objects.filter(pk=event.pk).update(handled_at=timezone.now())
+    else:
+        outcome = "no fleet instance with this id" if attempt is None else "nothing to do"
+        InterruptionEvent.objects.filter(pk=event.pk).update(
+            handled_at=timezone.now(), outcome=outcome
+        )
+        event.refresh_from_db()
     return event, True
 
 

@@ -316,3 +316,20 @@ def test_the_simulated_job_advances_and_checkpoints_while_running(make_fleet, co
     assert 595 <= fleet.progress_step <= 600
     checkpoint = fleet.checkpoints.get()
     assert checkpoint.uri == f"sim://fleet-{fleet.pk}/step-{checkpoint.step}"
+
+
+def test_a_state_change_to_running_is_recorded_and_needs_nothing(
+    client, alice_write_token, make_fleet, commit, org_a
+):
+    fleet = make_fleet()
+    attempt = running(fleet)[0]
+    body = warning(
+        "e-7",
+        attempt.provider_instance_id,
+        kind="EC2 Instance State-change Notification",
+        state="running",
+    )
+    response = post(client, alice_write_token, API.format(org_a.slug) + "/events/", body, commit)
+    assert response.status_code == 202
+    assert response.json()["outcome"] == "nothing to do" and response.json()["handled_at"]
+    assert fleet.attempts.count() == 1
