@@ -24,9 +24,8 @@ from carbon import records
 from carbon.annotate import Memo
 from carbon.models import RecordSource
 from estimates.offers import offer_table
-from spot.models import Attempt, Market
+from spot.models import CATALOGUE_PROVIDER, Attempt, Market
 
-CATALOGUE_PROVIDER = "aws"
 CENT = Decimal("0.0001")
 
 

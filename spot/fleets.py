@@ -6,7 +6,7 @@ from django.db import transaction
 from estimates import lookup
 from estimates.offers import offer_table
 from spot import advice
-from spot.models import Fleet
+from spot.models import CATALOGUE_PROVIDER, Fleet
 from spot.tasks import queue_start
 
 
@@ -14,9 +14,6 @@ class FleetError(ValueError):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
-
-
-CATALOGUE_PROVIDER = "aws"
 
 
 def instance_types_for(table, region: str, accelerator: str, gpus: int | None) -> list[str]:
@@ -56,15 +53,22 @@ def check_prices(table, region: str, instance_types: list[str]) -> None:
             )
 
 
+def resolve_instance_types(table, values: dict) -> list[str]:
+    """The instance types to try: given, or those with the accelerator; each must have an
+    on-demand price in the region. Fills `values["instance_types"]`."""
+    if not values.get("instance_types"):
+        values["instance_types"] = instance_types_for(
+            table, values["region"], values.get("accelerator", ""), values.get("gpus_per_instance")
+        )
+    check_prices(table, values["region"], values["instance_types"])
+    return values["instance_types"]
+
+
 @transaction.atomic
 def create(organization, values: dict, user=None) -> Fleet:
-    table = offer_table(organization)
-    accelerator = values.pop("accelerator", "")
-    gpus = values.pop("gpus_per_instance", None)
-    if not values.get("instance_types"):
-        values["instance_types"] = instance_types_for(table, values["region"], accelerator, gpus)
-    check_prices(table, values["region"], values["instance_types"])
-    fleet = Fleet(organization=organization, created_by=user, accelerator=accelerator, **values)
+    resolve_instance_types(offer_table(organization), values)
+    values.pop("gpus_per_instance", None)
+    fleet = Fleet(organization=organization, created_by=user, **values)
     if fleet.checkpoint_interval_minutes is None:
         fleet.checkpoint_interval_minutes = advice.checkpoint_interval_minutes(
             advice.fleet_rate(fleet), fleet.target_count, fleet.checkpoint_write_minutes

@@ -14,6 +14,10 @@ class FleetProvider(models.TextChoices):
     SIMULATED = "simulated", "Simulated (no cloud, AWS catalogue prices)"
 
 
+# Every fleet, simulated ones too, is priced and footprinted from this provider's catalogue.
+CATALOGUE_PROVIDER = "aws"
+
+
 class Strategy(models.TextChoices):
     AGGRESSIVE = "aggressive", "Aggressive"
     BALANCED = "balanced", "Balanced"

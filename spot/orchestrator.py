@@ -20,6 +20,7 @@ from estimates.models import UtilizationSource
 from estimates.offers import offer_table
 from spot import accounting, deadlines, runs, strategy
 from spot.models import (
+    CATALOGUE_PROVIDER,
     Attempt,
     AttemptState,
     Checkpoint,
@@ -51,8 +52,6 @@ END_REASONS = {
     FleetStatus.CANCELLED: EndReason.CANCELLED,
     FleetStatus.FAILED: EndReason.FAILED,
 }
-# Catalogue prices are AWS's for simulated fleets too.
-CATALOGUE_PROVIDER = "aws"
 
 
 def transition(fleet: Fleet, from_states, to: str, **fields) -> bool:
@@ -332,7 +331,7 @@ def store_utilization(fleet, at: datetime, instance_id: str, samples) -> None:
         samples,
         at,
         job=f"fleet {fleet.pk}: {fleet.name}" + (f" ({instance_id})" if instance_id else ""),
-        provider="aws",
+        provider=CATALOGUE_PROVIDER,
         region=fleet.region,
         instance_type=attempt.instance_type if attempt else fleet.instance_types[0],
     )

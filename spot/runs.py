@@ -8,6 +8,7 @@ from estimates import runs, training
 from estimates.models import InstanceType
 from estimates.planning import resolve_precision
 from spot import accounting
+from spot.models import CATALOGUE_PROVIDER
 
 
 def workload_flops(fleet) -> float | None:
@@ -26,7 +27,9 @@ def record(fleet):
     attempts = list(fleet.attempts.all())
     types = {a.instance_type for a in attempts}
     instances = list(
-        InstanceType.objects.filter(provider="aws", name__in=types).select_related("accelerator")
+        InstanceType.objects.filter(provider=CATALOGUE_PROVIDER, name__in=types).select_related(
+            "accelerator"
+        )
     )
     if len(instances) != len(types) or len({i.accelerator_id for i in instances}) != 1:
         return None

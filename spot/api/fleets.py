@@ -27,6 +27,7 @@ from estimates.offers import offer_table
 from estimates.planning_inputs import MAX_FLOPS, MAX_PARAMS, MAX_TOKENS
 from spot import accounting, detail, events, fleets, orchestrator
 from spot.models import (
+    CATALOGUE_PROVIDER,
     Attempt,
     AttemptState,
     EventSource,
@@ -113,9 +114,9 @@ class FleetInput(OrgScopedFieldsMixin, serializers.Serializer):
     def validate(self, attrs):
         catalogue = offer_table(self.context["org"]).catalogue
         try:
-            attrs["region"] = lookup.region(catalogue, "aws", attrs["region"]).code
+            attrs["region"] = lookup.region(catalogue, CATALOGUE_PROVIDER, attrs["region"]).code
             attrs["instance_types"] = [
-                lookup.instance_type(catalogue, "aws", name).name
+                lookup.instance_type(catalogue, CATALOGUE_PROVIDER, name).name
                 for name in attrs.get("instance_types", [])
             ]
             if attrs.get("accelerator"):

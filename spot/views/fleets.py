@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 
 from costsite.orgs.access import org_for_user
 from costsite.orgs.roles import OPERATORS
+from estimates.offers import offer_table
 from estimates.views import add_errors, catalogue_choices
 from spot import accounting, advice, detail, events, fleets, orchestrator
 from spot.api.advice import compute as compute_advice
@@ -67,13 +68,7 @@ def fleet_new(request, org_slug):
         try:
             data.is_valid(raise_exception=True)
             values = dict(data.validated_data)
-            if not values.get("instance_types") and values.get("accelerator"):
-                values["instance_types"] = fleets.instance_types_for(
-                    fleets.offer_table(org),
-                    values["region"],
-                    values["accelerator"],
-                    values.get("gpus_per_instance"),
-                )
+            fleets.resolve_instance_types(offer_table(org), values)
             result = fleet_advice(org, values, form.cleaned_data.get("hours"))
             if request.POST.get("action") == "launch":
                 with transaction.atomic():
@@ -95,7 +90,10 @@ def fleet_new(request, org_slug):
 def fleet_detail(request, org_slug, fleet_id):
     org, me = org_for_user(request, org_slug)
     fleet = get_object_or_404(
-        Fleet.objects.for_org(org).select_related("team", "budget", "organization"), pk=fleet_id
+        Fleet.objects.for_org(org)
+        .select_related("team", "budget", "organization")
+        .prefetch_related("attempts", "checkpoints", "progress_reports"),
+        pk=fleet_id,
     )
     context = {
         "org": org,
@@ -111,7 +109,7 @@ def fleet_detail(request, org_slug, fleet_id):
         "charts": detail.timeline(fleet),
         "events": fleet.events.all()[:50],
         "rate": advice.fleet_rate(fleet),
-        "running": fleet.attempts.filter(state=AttemptState.RUNNING).exists(),
+        "running": any(a.state == AttemptState.RUNNING for a in fleet.attempts.all()),
     }
     return render(request, "spot/fleet_detail.html", context)
 
