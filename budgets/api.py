@@ -53,6 +53,13 @@ def currency_code(value: str) -> str:
         raise serializers.ValidationError(exc.messages) from exc
 
 
+def tag_key(value: str) -> str:
+    try:
+        return forms.tag_key(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from exc
+
+
 # --- Budgets -----------------------------------------------------------------------------------
 
 
@@ -96,9 +103,7 @@ class BudgetSerializer(OrgScopedSerializer):
         return currency_code(value)
 
     def validate_scope_tag_key(self, value):
-        if "__" in value:
-            raise serializers.ValidationError("Tag keys may not contain '__'.")
-        return value
+        return tag_key(value)
 
     def validate(self, attrs):
         def value(name):

@@ -75,8 +75,8 @@ def exhaustion_day(daily, first_day, last_day, today, amount, spent, rate) -> da
         return today
     if rate <= 0:
         return None
-    day = today + timedelta(days=math.ceil((amount - spent) / rate))
-    return day if day <= last_day else None
+    days = math.ceil((amount - spent) / rate)
+    return today + timedelta(days=days) if days <= (last_day - today).days else None
 
 
 def cumulative(daily: dict, first_day: date, through: date) -> list[tuple[date, Decimal]]:

@@ -16,6 +16,13 @@ def currency_code(value: str) -> str:
     return value
 
 
+def tag_key(value: str) -> str:
+    """Tag keys become JSON lookups (tags__<key>): '__' would change the lookup itself."""
+    if "__" in value:
+        raise forms.ValidationError("Tag keys may not contain '__'.")
+    return value
+
+
 class OrgForm(forms.ModelForm):
     """Limits team/parent/channel choices to the organization."""
 
@@ -56,6 +63,9 @@ class BudgetRules:
 
     def clean_currency(self):
         return currency_code(self.cleaned_data["currency"])
+
+    def clean_scope_tag_key(self):
+        return tag_key(self.cleaned_data["scope_tag_key"])
 
     def clean(self):
         cleaned = super().clean()

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from costsite.notify.models import Channel
 from costsite.orgs.models import Organization, Team, TenantQuerySet
-from costsite.periods import Period
+from costsite.periods import Period, check_supported_day
 
 
 class Budget(models.Model):
@@ -34,8 +34,18 @@ class Budget(models.Model):
     )
     currency = models.CharField(max_length=3, default="USD")
     period = models.CharField(max_length=10, choices=Period.choices, default=Period.MONTHLY)
-    start = models.DateField(null=True, blank=True, help_text="Custom period: first day.")
-    end = models.DateField(null=True, blank=True, help_text="Custom period: last day.")
+    start = models.DateField(
+        null=True,
+        blank=True,
+        validators=[check_supported_day],
+        help_text="Custom period: first day.",
+    )
+    end = models.DateField(
+        null=True,
+        blank=True,
+        validators=[check_supported_day],
+        help_text="Custom period: last day.",
+    )
     # Scope: only expenses matching every filter that is set count against the budget.
     scope_provider = models.CharField(max_length=32, blank=True)
     scope_service_category = models.CharField(max_length=80, blank=True)

@@ -5,12 +5,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from budgets.models import Expense
+from costsite.params import is_id
+from costsite.periods import check_supported_day
 
 GROUPS = ("day", "provider", "service", "team", "region", "purchase_type")
 MAX_DAYS = 3 * 366
@@ -42,9 +45,13 @@ class SummaryQuery:
             if not raw:
                 return default
             try:
-                return date.fromisoformat(raw)
+                parsed = date.fromisoformat(raw)
+                check_supported_day(parsed)
             except ValueError as exc:
                 raise SummaryError(name, "Use a date like 2026-11-01.") from exc
+            except ValidationError as exc:
+                raise SummaryError(name, exc.messages[0]) from exc
+            return parsed
 
         start = day("start", today.replace(day=1))
         end = day("end", today)
@@ -53,7 +60,7 @@ class SummaryQuery:
         if (end - start).days > MAX_DAYS:
             raise SummaryError("end", f"At most {MAX_DAYS} days at a time.")
         team = params.get("team")
-        if team and not str(team).isdigit():
+        if team and not is_id(team):
             raise SummaryError("team", "A team id.")
         tag = None
         if params.get("tag"):

@@ -30,6 +30,7 @@ from budgets.models import Alert, AlertRule, Budget, Expense, ExpenseImport, Exp
 from budgets.summary import SummaryError, SummaryQuery, summarize
 from costsite.orgs.access import org_for_user
 from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
+from costsite.params import is_id
 from costsite.periods import local_today
 
 
@@ -228,7 +229,7 @@ def filtered_expenses(org, params):
     for name in ("provider", "service", "region", "purchase_type", "source", "currency"):
         if params.get(name):
             expenses = expenses.filter(**{name: params[name]})
-    if params.get("team", "").isdigit():
+    if is_id(params.get("team", "")):
         expenses = expenses.filter(team_id=int(params["team"]))
     return expenses
 

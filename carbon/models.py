@@ -8,7 +8,7 @@ from django.db import models
 
 from costsite.notify.models import Channel
 from costsite.orgs.models import Organization, Team, TenantQuerySet
-from costsite.periods import Period
+from costsite.periods import Period, check_supported_day
 from estimates.models import Accelerator, Provider, Region
 
 
@@ -159,8 +159,8 @@ class CarbonBudget(models.Model):
     name = models.CharField(max_length=120)
     limit_kg = models.FloatField()
     period = models.CharField(max_length=10, choices=Period.choices, default=Period.MONTHLY)
-    start = models.DateField(null=True, blank=True)
-    end = models.DateField(null=True, blank=True)
+    start = models.DateField(null=True, blank=True, validators=[check_supported_day])
+    end = models.DateField(null=True, blank=True, validators=[check_supported_day])
     thresholds = models.JSONField(
         default=list, blank=True, help_text="Percentages that alert, e.g. [80, 100]."
     )

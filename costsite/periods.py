@@ -10,7 +10,19 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import models
+
+# Budget dates and report windows must stay in this range: period arithmetic near date.max
+# overflows, and nothing is budgeted centuries away.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
+def check_supported_day(day: date) -> None:
+    """A model-field validator (so forms, admin and the API all apply it)."""
+    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValidationError(f"Use a date between {EARLIEST_DAY} and {LATEST_DAY}.")
 
 
 class Period(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from costsite.params import is_id
 from estimates.models import Precision, PurchaseOption
 
 
@@ -62,7 +63,7 @@ class PlannerForm(forms.Form):
             if not part.strip():
                 continue
             name, _, count = part.replace("x", "×").partition("×")
-            if not count.strip().isdigit():
+            if not is_id(count.strip()):
                 raise forms.ValidationError(f"{part.strip()!r}: write accelerator×count.")
             configs.append({"accelerator": name.strip(), "gpu_count": int(count)})
         return configs

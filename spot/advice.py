@@ -18,9 +18,15 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, Now
 
 from estimates import interruptions
+from estimates.estimate import money
+from estimates.inputs import MAX_HOURS
 from spot.models import Attempt, EndReason, FleetProvider, Market
 
 MIN_LEARNING_HOURS = 10.0
+
+
+class AdviceError(ValueError):
+    """The inputs make spot hopeless; said as a field error on the interruption rate."""
 
 
 @dataclass(frozen=True)
@@ -89,10 +95,6 @@ def checkpoint_interval_minutes(rate: Rate, nodes: int, write_minutes: float) ->
     return None if math.isinf(interval) else interval * 60
 
 
-def money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.0001")))
-
-
 def advise(
     rate: Rate,
     *,
@@ -113,6 +115,11 @@ def advise(
         None if interval_minutes is None else interval_minutes / 60,
     )
     total_hours = hours + overhead.hours
+    if not total_hours <= MAX_HOURS:  # also inf and NaN
+        raise AdviceError(
+            "Interruptions this frequent, with this restart time, would not let the job finish "
+            f"on spot within {MAX_HOURS:,} hours."
+        )
     spot_cost = spot_price * nodes * Decimal(repr(total_hours))
     on_demand_cost = on_demand_price * nodes * Decimal(repr(hours))
     young = (

@@ -4,6 +4,7 @@ the steps left and the expected interruption overhead (Daly) against the time le
 from datetime import datetime, timedelta
 
 from estimates import interruptions
+from estimates.inputs import MAX_HOURS
 from spot import advice
 
 
@@ -34,4 +35,7 @@ def at_risk(fleet, now: datetime) -> bool:
         fleet.restart_minutes / 60,
         fleet.checkpoint_interval_minutes / 60 if fleet.checkpoint_interval_minutes else None,
     )
-    return now + timedelta(hours=work_hours + overhead.hours) > fleet.deadline
+    hours = work_hours + overhead.hours
+    if not hours <= MAX_HOURS:  # spot would not finish in ten years (or ever)
+        return True
+    return now + timedelta(hours=hours) > fleet.deadline

@@ -9,7 +9,7 @@ interruption launch one replacement.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -50,7 +50,7 @@ def queue_handling(event_id: int) -> None:
 
 def parse_eventbridge(event: dict) -> Parsed:
     """An EventBridge event (`detail-type`, `id`, `time`, `detail.instance-id`, ...)."""
-    kind = EVENTBRIDGE_KINDS.get(event.get("detail-type"))
+    kind = EVENTBRIDGE_KINDS.get(str(event.get("detail-type")))
     if kind is None:
         raise EventError(
             "detail-type", f"Not an EC2 spot event; expected one of {', '.join(EVENTBRIDGE_KINDS)}."
@@ -62,18 +62,28 @@ def parse_eventbridge(event: dict) -> Parsed:
     detail = event.get("detail")
     if not isinstance(detail, dict) or not detail.get("instance-id"):
         raise EventError("detail", "detail.instance-id is required.")
-    if kind == EventKind.STATE_CHANGE and not detail.get("state"):
+    if kind == EventKind.STATE_CHANGE and not isinstance(detail.get("state"), str):
         raise EventError("detail", "detail.state is required for a state-change notification.")
-    occurred = parse_datetime(str(event.get("time", ""))) if event.get("time") else None
-    if event.get("time") and occurred is None:
-        raise EventError("time", "Not an ISO 8601 time.")
     return Parsed(
         event_key=f"eventbridge:{event['id']}"[:200],
         kind=kind,
         instance_id=str(detail["instance-id"])[:100],
-        occurred_at=occurred or timezone.now(),
+        occurred_at=event_time(event.get("time")),
         detail=event,
     )
+
+
+def event_time(value) -> datetime:
+    """The event's ISO 8601 time (UTC when it names no zone), or now when it has none."""
+    if not value:
+        return timezone.now()
+    try:
+        parsed = parse_datetime(str(value))
+    except ValueError:  # well-formed but impossible, e.g. 30 February
+        parsed = None
+    if parsed is None:
+        raise EventError("time", "Not an ISO 8601 time.")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
 def needs_handling(kind: str, detail: dict) -> bool:

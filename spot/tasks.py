@@ -1,11 +1,15 @@
 """django-q2 tasks of the spot app. Each takes ids, re-reads rows and is idempotent."""
 
+import logging
+
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from spot import events, orchestrator, simulation
 from spot.idle import run_scan
-from spot.models import EventKind, Fleet, FleetStatus, InterruptionEvent
+from spot.models import FINAL_STATUSES, AttemptState, EventKind, Fleet, InterruptionEvent
+
+log = logging.getLogger(__name__)
 
 
 def queue_start(fleet_id: int) -> None:
@@ -37,18 +41,18 @@ def handle_event(event_id: int) -> str:
 
 def poll_fleets() -> int:
     """Every minute: lost instances, empty slots, ended fleets' instances, simulated jobs."""
-    live = Fleet.objects.exclude(
-        status__in=[FleetStatus.COMPLETED, FleetStatus.FAILED, FleetStatus.CANCELLED]
-    )
+    live = Fleet.objects.exclude(status__in=FINAL_STATUSES)
     ended_with_instances = Fleet.objects.filter(
-        status__in=[FleetStatus.COMPLETED, FleetStatus.FAILED, FleetStatus.CANCELLED],
-        attempts__state="running",
+        status__in=FINAL_STATUSES, attempts__state=AttemptState.RUNNING
     ).distinct()
     fleets = list(live) + list(ended_with_instances)
     for fleet in fleets:
-        orchestrator.poll(fleet, lambda attempt, state: events.observed(attempt, state))
-        if fleet.is_simulated:
-            simulation.advance(fleet, timezone.now())
+        try:
+            orchestrator.poll(fleet, lambda attempt, state: events.observed(attempt, state))
+            if fleet.is_simulated:
+                simulation.advance(fleet, timezone.now())
+        except Exception:  # one broken fleet must not stop the others' polling
+            log.exception("spot poll: fleet %s", fleet.pk)
     return len(fleets)
 
 

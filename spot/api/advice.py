@@ -71,17 +71,21 @@ def compute(org, data: dict) -> dict:
         d.get("mtbf_hours"),
     )
     spot, on_demand = d["_spot"], d["_on_demand"]
-    result = advice.advise(
-        rate,
-        hours=d["hours"],
-        nodes=d["count"],
-        checkpoint_minutes=d["checkpoint_minutes"],
-        restart_minutes=d["restart_minutes"],
-        spot_price=spot.price_per_hour,
-        on_demand_price=on_demand.price_per_hour,
-        deadline_hours=d.get("deadline_hours"),
-        interval_minutes=d.get("checkpoint_interval_minutes"),
-    )
+    try:
+        result = advice.advise(
+            rate,
+            hours=d["hours"],
+            nodes=d["count"],
+            checkpoint_minutes=d["checkpoint_minutes"],
+            restart_minutes=d["restart_minutes"],
+            spot_price=spot.price_per_hour,
+            on_demand_price=on_demand.price_per_hour,
+            deadline_hours=d.get("deadline_hours"),
+            interval_minutes=d.get("checkpoint_interval_minutes"),
+        )
+    except advice.AdviceError as exc:
+        field = "mtbf_hours" if "mtbf_hours" in d else "interruption_rate_per_hour"
+        raise serializers.ValidationError({field: [str(exc)]}) from exc
     prices = {
         name: {
             "price_per_hour": str(offer.price_per_hour),

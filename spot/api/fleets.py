@@ -263,6 +263,13 @@ class InterruptInput(serializers.Serializer):
     slot = serializers.IntegerField(min_value=0, required=False)
 
 
+def with_details(fleets):
+    return fleets.select_related("team", "budget", "organization").prefetch_related(
+        Prefetch("attempts", queryset=Attempt.objects.order_by("launched_at", "pk")),
+        "checkpoints",
+    )
+
+
 DIRECTIVE = OpenApiParameter(
     "instance_id", str, description="The instance asking (its provider instance id)."
 )
@@ -276,17 +283,18 @@ class FleetViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     """Spot fleets: one training job on spot capacity each, with interruption handling,
     checkpoints, on-demand fallback and savings accounting."""
 
-    queryset = Fleet.objects.select_related("team", "budget", "organization").prefetch_related(
-        Prefetch("attempts", queryset=Attempt.objects.order_by("launched_at", "pk")),
-        "checkpoints",
-    )
+    queryset = Fleet.objects.all()
     serializer_class = FleetSerializer
     write_roles = OPERATORS
     action_roles = {"directive": READERS}
     filterset_fields = ["status", "provider", "team"]
 
+    def refine_queryset(self, queryset):
+        # What the fleet representation reads; the job-side actions need only the row.
+        return with_details(queryset) if self.action in ("list", "retrieve") else queryset
+
     def fleet_response(self, fleet, code=status.HTTP_200_OK):
-        fleet = self.get_queryset().get(pk=fleet.pk)
+        fleet = with_details(Fleet.objects.for_org(self.org)).get(pk=fleet.pk)
         return Response(FleetSerializer(fleet).data, status=code)
 
     @extend_schema(
@@ -352,7 +360,6 @@ class FleetViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         orchestrator.record_progress(
             fleet, d["step"], timezone.now(), d.get("instance_id", ""), samples
         )
-        fleet.refresh_from_db()
         return Response({"status": fleet.status, **detail.progress(fleet)})
 
     @extend_schema(

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from costsite.orgs.access import org_for_user
 from costsite.orgs.roles import OPERATORS, READERS
+from costsite.params import is_id
 from spot import idle, idle_rates
 from spot.idle_forms import IdleDeleteForm, IdleScanForm
 from spot.models import IdleScan
@@ -26,7 +27,7 @@ def _scan_url(org, scan_id) -> str:
 def _render_page(request, org, me, form, scan_id, delete_form=None, status=200):
     scans = IdleScan.objects.for_org(org).select_related("created_by")
     if scan_id:
-        if not str(scan_id).isdigit():
+        if not is_id(scan_id):
             raise Http404("No such scan.")
         scan = get_object_or_404(scans, pk=scan_id)
     else:

@@ -76,6 +76,8 @@ def test_a_deadline_spot_cannot_meet_recommends_on_demand(client, alice, org_a, 
         ({"hours": -1}, "hours"),
         ({"mtbf_hours": 5, "interruption_rate_per_hour": 0.1}, "mtbf_hours"),
         ({"provider": "aws2"}, "provider"),
+        # So frequent that spot never finishes: a field error, not an overflow.
+        ({"interruption_rate_per_hour": 100, "restart_minutes": 60}, "interruption_rate_per_hour"),
     ],
 )
 def test_advice_input_errors_are_400(client, alice, org_a, catalog, change, field):

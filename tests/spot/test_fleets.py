@@ -210,6 +210,15 @@ def test_unknown_instance_is_recorded_and_not_handled(
         ),
         ({**warning("x", "i"), "time": "yesterday"}, "time"),
         ({**warning("x", "i"), "source": "aws.s3"}, "source"),
+        ({**warning("x", "i"), "time": "2026-02-30T00:00:00Z"}, "time"),
+        (
+            {**warning("x", "i"), "detail-type": ["EC2 Spot Instance Interruption Warning"]},
+            "detail-type",
+        ),
+        (
+            warning("x", "i", kind="EC2 Instance State-change Notification", state=["stopped"]),
+            "detail",
+        ),
     ],
 )
 def test_malformed_events_are_400_and_store_nothing(client, alice_write_token, org_a, body, field):
