@@ -83,7 +83,6 @@ def annotate(kind: str, result: dict, table) -> None:
     interruption overhead)."""
     if kind not in ("estimate", "compare", "training_time"):
         return
-    memo = Memo()
     if kind == "training_time":
         rows = [(result["offer"], result["offer"]["hours"])] if result.get("offer") else []
     elif kind == "estimate":
@@ -94,6 +93,9 @@ def annotate(kind: str, result: dict, table) -> None:
             (row, result["hours"] * (1 + row["interruption_overhead_fraction"]))
             for row in result["results"]
         ]
+    if not rows:
+        return
+    memo = Memo()
     for row, hours in rows:
         row["carbon"] = memo.co2e(
             table, row["provider"], row["region"], row["instance_type"], row["gpu_count"], hours

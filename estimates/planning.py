@@ -26,13 +26,9 @@ def run_figures(organization) -> list[training.RunFigure]:
             peak = training.peak_flops(run.accelerator, run.precision)
         except TrainingError:
             continue
-        figures.append(
-            training.RunFigure(
-                run.accelerator_id,
-                run.gpu_count,
-                training.achieved_mfu(run.flops, run.gpu_hours, peak),
-            )
-        )
+        mfu = training.achieved_mfu(run.flops, run.gpu_hours, peak)
+        if training.MIN_PLAUSIBLE_MFU <= mfu <= 1:
+            figures.append(training.RunFigure(run.accelerator_id, run.gpu_count, mfu))
     return figures
 
 

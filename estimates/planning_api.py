@@ -76,6 +76,7 @@ def trade_offs(org, data) -> dict:
     question = tradeoffs.Question(
         flops=d["_flops"],
         precision=d.get("precision"),
+        efficiency=d.get("efficiency"),
         gpu_counts=tuple(sorted(set(d.get("gpu_counts") or planning.DEFAULT_COUNTS))),
         accelerator_names=d["_accelerator_names"],
         providers=d.get("providers"),

@@ -47,6 +47,8 @@ class WorkloadFields(CatalogueInput):
             )
         except training.TrainingError as exc:
             raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
+        if attrs["_flops"] > MAX_FLOPS:
+            raise serializers.ValidationError({"flops": [f"At most {MAX_FLOPS:.0e} FLOPs."]})
         return attrs
 
 
@@ -242,6 +244,15 @@ class TrainingRunSerializer(OrgScopedSerializer):
         except training.TrainingError as exc:
             raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
         mfu = training.achieved_mfu(flops, gpu_hours, peak)
+        if mfu < training.MIN_PLAUSIBLE_MFU:
+            raise serializers.ValidationError(
+                {
+                    "gpu_hours": [
+                        f"Too many for this compute: {mfu:.1e} of the accelerator's peak. "
+                        "Check params and tokens (counts, e.g. 7e9, not 7) and hours."
+                    ]
+                }
+            )
         if mfu > 1:
             raise serializers.ValidationError(
                 {

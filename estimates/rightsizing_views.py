@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from costsite.orgs.access import org_for_user
 from costsite.orgs.models import Team
 from costsite.orgs.roles import OPERATORS, READERS
+from costsite.periods import check_supported_day
 from estimates import rightsizing, utilization
 from estimates.models import Provider, PurchaseOption, UtilizationSample, UtilizationSource
 from estimates.offers import offer_table
@@ -27,6 +28,7 @@ class WindowForm(forms.Form):
     )
     end = forms.DateField(
         required=False,
+        validators=[check_supported_day],
         label="Last day (UTC)",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )

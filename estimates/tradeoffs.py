@@ -27,6 +27,7 @@ TRAINING_OPTIONS = [PurchaseOption.ON_DEMAND, PurchaseOption.SPOT]
 class Question:
     flops: float
     precision: str | None = None
+    efficiency: float | None = None  # given MFU; default learned per accelerator
     gpu_counts: tuple = planning.DEFAULT_COUNTS
     accelerator_names: set | None = None
     providers: list | None = None
@@ -53,7 +54,7 @@ def candidates(organization, table: OfferTable, q: Question) -> dict:
             flops_per_s = training.peak_flops(accelerator, precision)
         except training.TrainingError:
             continue  # no peak figure, or this precision is not supported
-        efficiency = training.learn(accelerator, runs)
+        efficiency = training.learn(accelerator, runs, q.efficiency)
         peak[rows], mfu[rows], scaling[rows] = (
             flops_per_s,
             efficiency.mfu_one_gpu,

@@ -40,6 +40,9 @@ TRANSFER_SIGMA = 0.15
 PRIOR_WEIGHT = 2
 Z90 = 1.645
 MAX_MFU = 0.9
+# Below this a recorded run is a typo (7 instead of 7e9), not a slow run: it is refused, and
+# never taught from.
+MIN_PLAUSIBLE_MFU = 1e-3
 
 
 class TrainingError(ValueError):

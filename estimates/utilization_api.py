@@ -17,6 +17,7 @@ from costsite.orgs.viewsets import (
     OrgScopedViewSet,
     ReadOnlyRequestsMixin,
 )
+from costsite.periods import check_supported_day
 from estimates import rightsizing, utilization
 from estimates.models import Provider, PurchaseOption, UtilizationSample, UtilizationSource
 from estimates.offers import offer_table
@@ -221,7 +222,9 @@ class RightSizingQuery(serializers.Serializer):
     job = serializers.CharField(max_length=utilization.MAX_JOB_LENGTH, required=False)
     days = serializers.IntegerField(min_value=1, max_value=366, default=30)
     end = serializers.DateField(
-        required=False, help_text="Last day of the window (UTC), inclusive; default: now."
+        required=False,
+        validators=[check_supported_day],
+        help_text="Last day of the window (UTC), inclusive; default: now.",
     )
     purchase_option = serializers.ChoiceField(
         choices=PurchaseOption.choices,

@@ -105,3 +105,9 @@ def test_custom_period_is_fixed(org_a):
         date(2027, 1, 14),
         92,
     )
+
+
+def test_a_tiny_burn_against_a_huge_budget_never_runs_out_within_the_period():
+    daily = series(date(2026, 11, 1), [Decimal("0.0001")])
+    p = project(daily, date(2026, 11, 1), date(2026, 11, 30), date(2026, 11, 2), Decimal(10**9))
+    assert p.exhausted_on is None  # the day is millions of years away: no date overflow

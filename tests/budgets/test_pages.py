@@ -189,3 +189,57 @@ def test_admin_enforces_allocation_rules(client, org_a, member, budget):
     assert response.status_code == 200
     assert "amount" in response.context["adminform"].form.errors
     assert not Budget.objects.filter(name="Too big").exists()
+
+
+def test_far_dates_and_odd_ids_are_refused_not_crashed(client, alice, org_a):
+    client.force_login(alice)
+    report = client.get("/o/org-a/reports/?start=2026-11-01&end=9999-12-31&group_by=day")
+    assert report.status_code == 200 and "between 2000-01-01" in report.content.decode()
+    assert client.get("/o/org-a/expenses/?team=²").status_code == 200
+    api = client.get("/api/v1/orgs/org-a/expenses/summary?team=²")
+    assert api.status_code == 400 and "team" in api.json()
+
+
+def test_budget_dates_and_tag_keys_are_checked_in_the_portal_and_the_api(client, alice, org_a):
+    client.force_login(alice)
+    page = client.post(
+        "/o/org-a/budgets/new/",
+        {
+            "name": "far",
+            "amount": "10",
+            "currency": "USD",
+            "period": "custom",
+            "start": "2026-01-01",
+            "end": "9999-12-31",
+            "scope_tag_key": "x__contains",
+            "scope_tag_value": "y",
+        },
+    )
+    assert page.status_code == 200
+    errors = page.context["form"].errors
+    assert "end" in errors and "scope_tag_key" in errors
+    api = client.post(
+        "/api/v1/orgs/org-a/budgets/",
+        {
+            "name": "far",
+            "amount": "10",
+            "currency": "USD",
+            "period": "custom",
+            "start": "2026-01-01",
+            "end": "9999-12-31",
+        },
+        content_type="application/json",
+    )
+    assert api.status_code == 400 and "end" in api.json()
+    carbon = client.post(
+        "/api/v1/orgs/org-a/carbon/budgets/",
+        {
+            "name": "far",
+            "limit_kg": 5,
+            "period": "custom",
+            "start": "1900-01-01",
+            "end": "2026-01-01",
+        },
+        content_type="application/json",
+    )
+    assert carbon.status_code == 400 and "start" in carbon.json()

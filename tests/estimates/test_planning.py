@@ -131,6 +131,10 @@ def test_scaling_is_learned_from_runs_at_several_gpu_counts(api):
         ({"gpu_count": -1}, "gpu_count"),
         ({"flops": None, "params": 1e9}, "flops"),
         ({"accelerator": "A10G"}, "accelerator"),  # no peak figure
+        (
+            {"flops": 84000},
+            "gpu_hours",
+        ),  # a typo (7 and 2000 for 7e9 and 2e12): too slow to be real
     ],
 )
 def test_bad_runs_are_400(api, body, field):
@@ -274,3 +278,34 @@ def test_runs_page_records_and_shows_the_learned_efficiency(client, alice, bob, 
     client.force_login(bob)  # a viewer sees, cannot record
     assert client.get(f"/o/{org_a.slug}/estimates/runs/").context["form"] is None
     assert client.post(f"/o/{org_a.slug}/estimates/runs/", body).status_code == 403
+
+
+def test_workloads_and_plans_refuse_what_cannot_be_computed(api, client, org_a):
+    huge = api(
+        "/training-time", {"params": 1e14, "tokens": 1e16, "accelerator": "A100", "gpu_count": 1}
+    )
+    assert huge.status_code == 400 and "flops" in huge.json()
+    page = client.post(
+        f"/o/{org_a.slug}/estimates/planner/",
+        {
+            "flops": "1e20",
+            "accelerator": "A100",
+            "gpu_count": "8",
+            "purchase_option": "on_demand",
+            "configurations": "A100×²",
+        },
+    )
+    assert "configurations" in page.context["form"].errors
+
+
+def test_tradeoffs_use_a_given_efficiency(api):
+    body = {
+        "flops": 1e20,
+        "accelerators": ["A100"],
+        "gpu_counts": [8],
+        "purchase_options": ["on_demand"],
+    }
+    learned = api("/tradeoffs", body).json()["frontier"][0]
+    given = api("/tradeoffs", {**body, "efficiency": 0.2}).json()["frontier"][0]
+    assert given["efficiency"] == pytest.approx(0.2 * 0.95**3, rel=1e-3)
+    assert given["wall_hours"] > learned["wall_hours"]

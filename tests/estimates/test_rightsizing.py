@@ -481,7 +481,15 @@ def test_rightsizing_endpoint(api, org_a, bob, catalog):
 
 
 @pytest.mark.parametrize(
-    "query", [{"days": 0}, {"days": "x"}, {"end": "30/11/2026"}, {"purchase_option": "cheap"}]
+    "query",
+    [
+        {"days": 0},
+        {"days": "x"},
+        {"end": "30/11/2026"},
+        {"end": "9999-12-31"},  # would overflow the window
+        {"end": "0001-01-01"},
+        {"purchase_option": "cheap"},
+    ],
 )
 def test_rightsizing_endpoint_rejects_bad_queries(api, org_a, alice, query):
     response = api(user=alice).get(f"{API}/rightsizing/", query)
@@ -492,6 +500,13 @@ def test_rightsizing_endpoint_rejects_bad_queries(api, org_a, alice, query):
 # --- Page --------------------------------------------------------------------------------------
 
 PAGE = "/o/org-a/estimates/rightsizing/"
+
+
+def test_page_window_far_dates_are_a_form_error(client, alice, org_a):
+    client.force_login(alice)
+    response = client.get(PAGE, {"end": "9999-12-31", "days": 30})
+    assert response.status_code == 200
+    assert "between 2000-01-01" in response.content.decode()
 
 
 def test_page_shows_recommendations_with_prices_and_sources(client, org_a, alice, catalog):
