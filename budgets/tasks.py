@@ -6,11 +6,6 @@ from budgets.cloud_costs import pull
 from budgets.models import Budget, CloudCostSource
 
 
-def evaluate_budget(budget_id: int) -> int:
-    budget = Budget.objects.select_related("organization").filter(pk=budget_id).first()
-    return len(evaluate(budget)) if budget else 0
-
-
 def evaluate_organization(organization_id: int) -> int:
     """After expenses change: every budget of the organization (scopes may overlap)."""
     budgets = Budget.objects.for_org(organization_id).select_related("organization")

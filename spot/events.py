@@ -16,7 +16,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
-from spot.models import Attempt, EventKind, EventSource, InterruptionEvent
+from spot.models import (
+    Attempt,
+    AttemptState,
+    EventKind,
+    EventSource,
+    FleetStatus,
+    InterruptionEvent,
+)
 
 EVENTBRIDGE_KINDS = {
     "EC2 Spot Instance Interruption Warning": EventKind.INTERRUPTION_WARNING,
@@ -127,6 +134,24 @@ def record(organization, source: str, parsed: Parsed, fleet=None) -> tuple[Inter
         )
         event.refresh_from_db()
     return event, True
+
+
+class NotInterruptible(ValueError):
+    """A simulated interruption asked of a fleet that cannot have one now."""
+
+
+def simulate_interruption(fleet, slot: int | None = None) -> InterruptionEvent:
+    """Interrupt a simulated fleet's running instance (of `slot`, else the first), as the
+    simulated provider would."""
+    if not fleet.is_simulated:
+        raise NotInterruptible("Only simulated fleets can be interrupted on demand.")
+    running = fleet.attempts.filter(state=AttemptState.RUNNING)
+    if slot is not None:
+        running = running.filter(slot=slot)
+    attempt = running.order_by("slot").first()
+    if attempt is None or fleet.status != FleetStatus.RUNNING:
+        raise NotInterruptible("No running instance to interrupt.")
+    return observed(attempt, "interrupted", source=EventSource.USER)
 
 
 def observed(attempt: Attempt, state: str, source=EventSource.POLL) -> InterruptionEvent:

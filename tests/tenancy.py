@@ -142,6 +142,14 @@ API = "/api/v1/orgs/{org}"
 API_CASES = [
     Case("api:organization-detail", "get", API + "/", READERS, 200),
     Case("api:organization-detail", "patch", API + "/", MANAGERS, 200, {"name": "Renamed"}),
+    Case(
+        "api:organization-detail",
+        "put",
+        API + "/",
+        MANAGERS,
+        200,
+        {"name": "Put name", "time_zone": "UTC", "currency": "EUR"},
+    ),
     Case("api:membership-list", "get", API + "/members/", READERS, 200),
     Case("api:membership-detail", "get", API + "/members/{id}/", READERS, 200, obj=new_member),
     Case(

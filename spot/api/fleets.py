@@ -29,11 +29,9 @@ from spot import accounting, detail, events, fleets, orchestrator
 from spot.models import (
     CATALOGUE_PROVIDER,
     Attempt,
-    AttemptState,
     EventSource,
     Fleet,
     FleetProvider,
-    FleetStatus,
     Strategy,
 )
 
@@ -406,15 +404,10 @@ class FleetViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     @action(detail=True, methods=["post"])
     def interrupt(self, request, *args, **kwargs):
         fleet = self.get_object()
-        if not fleet.is_simulated:
-            raise Conflict("Only simulated fleets can be interrupted on demand.")
         data = InterruptInput(data=request.data)
         data.is_valid(raise_exception=True)
-        running = fleet.attempts.filter(state=AttemptState.RUNNING)
-        if "slot" in data.validated_data:
-            running = running.filter(slot=data.validated_data["slot"])
-        attempt = running.order_by("slot").first()
-        if attempt is None or fleet.status != FleetStatus.RUNNING:
-            raise Conflict("No running instance to interrupt.")
-        event = events.observed(attempt, "interrupted", source=EventSource.USER)
+        try:
+            event = events.simulate_interruption(fleet, data.validated_data.get("slot"))
+        except events.NotInterruptible as exc:
+            raise Conflict(str(exc)) from exc
         return Response({"event": event.pk}, status=status.HTTP_202_ACCEPTED)

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from rest_framework.exceptions import ValidationError
 
 from costsite.orgs.access import org_for_user
@@ -16,10 +16,11 @@ from spot import accounting, advice, detail, events, fleets, orchestrator
 from spot.api.advice import compute as compute_advice
 from spot.api.fleets import FleetInput
 from spot.forms import FleetForm
-from spot.models import AttemptState, EventSource, Fleet
+from spot.models import AttemptState, Fleet
 
 
 @login_required
+@require_safe
 def fleet_list(request, org_slug):
     org, me = org_for_user(request, org_slug)
     rows = Fleet.objects.for_org(org).select_related("team").prefetch_related("attempts")
@@ -87,6 +88,7 @@ def fleet_new(request, org_slug):
 
 
 @login_required
+@require_safe
 def fleet_detail(request, org_slug, fleet_id):
     org, me = org_for_user(request, org_slug)
     fleet = get_object_or_404(
@@ -132,12 +134,10 @@ def fleet_interrupt(request, org_slug, fleet_id):
     """Simulated fleets: interrupt the first running instance, as the provider would."""
     org, _ = org_for_user(request, org_slug, roles=OPERATORS)
     fleet = get_object_or_404(Fleet.objects.for_org(org), pk=fleet_id)
-    attempt = fleet.attempts.filter(state=AttemptState.RUNNING).order_by("slot").first()
-    if not fleet.is_simulated:
-        messages.error(request, "Only simulated fleets can be interrupted on demand.")
-    elif attempt is None:
-        messages.error(request, "No running instance to interrupt.")
+    try:
+        event = events.simulate_interruption(fleet)
+    except events.NotInterruptible as exc:
+        messages.error(request, str(exc))
     else:
-        events.observed(attempt, "interrupted", source=EventSource.USER)
-        messages.success(request, f"Simulated interruption of {attempt.provider_instance_id}.")
+        messages.success(request, f"Simulated interruption of {event.provider_instance_id}.")
     return redirect("spot:fleet-detail", org.slug, fleet.pk)
