@@ -14,7 +14,8 @@ from django.db import connection
 from django_q.conf import Conf
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+# Overridable so two test runs on one machine do not flush each other's queue.
+REDIS_TEST_URL = os.environ.get("COSTSITE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def database_url() -> str:
