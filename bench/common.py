@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
 from http.client import HTTPConnection
 from pathlib import Path
 
@@ -65,9 +66,11 @@ def reset_database():
     manage("migrate", "--noinput", "-v0")
 
 
-def bench_organization(env, scope: str) -> str:
-    """The catalogue, the organization `bench` and a token of its owner (the token text)."""
-    manage("load_catalog", env=env)
+def bench_organization(env, scope: str, catalog: bool = True) -> str:
+    """The catalogue (unless `catalog` is false), the organization `bench` and a token of its
+    owner (the token text)."""
+    if catalog:
+        manage("load_catalog", env=env)
     manage("createorg", "bench", "--name", "Bench", "--owner", "bench@example.com", env=env)
     output = manage(
         "issuetoken",
@@ -132,6 +135,65 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def api(port: int, method: str, path: str, token: str, body=None):
+    """One JSON API call with a bearer token; returns the decoded answer (non-2xx raises)."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def wait_until(check, seconds: float, what: str):
+    """Poll `check()` until it returns something true, and return that."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+@contextmanager
+def qcluster(env, stop_timeout: float = 20):
+    """`manage.py qcluster` with `env` (production settings, REDIS_URL for the broker); stopped
+    on exit (killed if it has not stopped after `stop_timeout` seconds)."""
+    cluster = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True
+    )
+    try:
+        yield cluster
+    finally:
+        os.killpg(cluster.pid, signal.SIGTERM)
+        try:
+            cluster.wait(timeout=stop_timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(cluster.pid, signal.SIGKILL)
+
+
+def group_cpu_s(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group, such
+    as a `qcluster` or a gunicorn started in a new session. Linux /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        if int(fields[2]) == pgid:  # fields after the name: state ppid pgrp ... utime stime
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    """The nearest-rank percentile `p` (0..1) of an ascending list."""
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
 def load(

@@ -2,13 +2,7 @@
 request (simulated provider), p95, as a fraction of AWS's 120-second notice. gunicorn and a
 `qcluster` on Redis with production settings, PostgreSQL. Goal: ≤ 0.083 (10 s)."""
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from datetime import datetime
 
@@ -16,27 +10,19 @@ import redis
 
 from bench.common import (
     QUICK,
-    ROOT,
     Server,
+    api,
     bench_organization,
+    percentile,
     production_env,
+    qcluster,
     record,
     reset_database,
+    wait_until,
 )
 
 NOTICE_SECONDS = 120
 REDIS_URL = "redis://127.0.0.1:6379/14"
-
-
-def call(port, method, path, token, body=None):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"null")
 
 
 def warning(instance_id):
@@ -53,80 +39,61 @@ def warning(instance_id):
     }
 
 
-def wait_until(check, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
 def main():
     redis.from_url(REDIS_URL).flushdb()
     reset_database()
     env = production_env(REDIS_URL=REDIS_URL, Q_WORKERS="2")
     token = bench_organization(env, "write")
     fleets = 10 if QUICK else 40
-    cluster = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True
-    )
-    api = "/api/v1/orgs/bench/spot"
-    try:
-        with Server(workers=2, env=env) as server:
-            ids = [
-                call(
-                    server.port,
-                    "POST",
-                    f"{api}/fleets/",
-                    token,
-                    {
-                        "name": f"bench {n}",
-                        "provider": "simulated",
-                        "region": "us-east-1",
-                        "instance_types": ["p3.2xlarge", "g5.xlarge"],
-                        "availability_zones": ["us-east-1a", "us-east-1b"],
-                        "total_steps": 1000,
-                    },
-                )["id"]
-                for n in range(fleets)
-            ]
+    spot = "/api/v1/orgs/bench/spot"
+    with qcluster(env), Server(workers=2, env=env) as server:
+        ids = [
+            api(
+                server.port,
+                "POST",
+                f"{spot}/fleets/",
+                token,
+                {
+                    "name": f"bench {n}",
+                    "provider": "simulated",
+                    "region": "us-east-1",
+                    "instance_types": ["p3.2xlarge", "g5.xlarge"],
+                    "availability_zones": ["us-east-1a", "us-east-1b"],
+                    "total_steps": 1000,
+                },
+            )["id"]
+            for n in range(fleets)
+        ]
 
-            def first_instance(fleet_id):
-                fleet = call(server.port, "GET", f"{api}/fleets/{fleet_id}/", token)
-                return fleet["status"] == "running" and fleet["instances"][0]
+        def first_instance(fleet_id):
+            fleet = api(server.port, "GET", f"{spot}/fleets/{fleet_id}/", token)
+            return fleet["status"] == "running" and fleet["instances"][0]
 
-            instances = {
-                fid: wait_until(lambda fid=fid: first_instance(fid), 120, "launch") for fid in ids
-            }
-            sent = {}
-            for fleet_id, instance in instances.items():
-                sent[fleet_id] = time.time()
-                call(
-                    server.port,
-                    "POST",
-                    f"{api}/events/",
-                    token,
-                    warning(instance["provider_instance_id"]),
-                )
-                time.sleep(0.5)  # 2 warnings a second
-
-            def replacement_at(fleet_id):
-                fleet = call(server.port, "GET", f"{api}/fleets/{fleet_id}/", token)
-                later = [i for i in fleet["instances"][1:] if i["slot"] == 0]
-                return later and datetime.fromisoformat(later[0]["launched_at"]).timestamp()
-
-            latencies = sorted(
-                wait_until(lambda fid=fid: replacement_at(fid), 120, "replacement") - sent[fid]
-                for fid in ids
+        instances = {
+            fid: wait_until(lambda fid=fid: first_instance(fid), 120, "launch") for fid in ids
+        }
+        sent = {}
+        for fleet_id, instance in instances.items():
+            sent[fleet_id] = time.time()
+            api(
+                server.port,
+                "POST",
+                f"{spot}/events/",
+                token,
+                warning(instance["provider_instance_id"]),
             )
-    finally:
-        os.killpg(cluster.pid, signal.SIGTERM)
-        try:
-            cluster.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(cluster.pid, signal.SIGKILL)
-    p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+            time.sleep(0.5)  # 2 warnings a second
+
+        def replacement_at(fleet_id):
+            fleet = api(server.port, "GET", f"{spot}/fleets/{fleet_id}/", token)
+            later = [i for i in fleet["instances"][1:] if i["slot"] == 0]
+            return later and datetime.fromisoformat(later[0]["launched_at"]).timestamp()
+
+        latencies = sorted(
+            wait_until(lambda fid=fid: replacement_at(fid), 120, "replacement") - sent[fid]
+            for fid in ids
+        )
+    p95 = percentile(latencies, 0.95)
     record(
         "interruption_p95_vs_notice",
         p95 / NOTICE_SECONDS,

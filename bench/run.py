@@ -10,6 +10,7 @@ BENCHMARKS = [
     "ingest_vs_copy",
     "dashboard_vs_sql",
     "interruption_p95_vs_notice",
+    "alert_p95_s",
 ]
 
 if __name__ == "__main__":

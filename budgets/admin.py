@@ -16,6 +16,7 @@ from budgets.models import (
     ExpenseImport,
 )
 from costsite.orgs.admin_scoping import OrgScopedAdminMixin
+from costsite.orgs.models import AuditAction
 
 
 class AlertRuleInline(admin.TabularInline):
@@ -63,6 +64,7 @@ class BudgetAdminForm(BudgetRules, forms.ModelForm):
 @admin.register(Budget)
 class BudgetAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     form = BudgetAdminForm
+    audit_deletion_action = AuditAction.BUDGET_DELETED
     list_display = ["name", "organization", "team", "parent", "amount", "currency", "period"]
     list_filter = ["period", "currency"]
     search_fields = ["name"]
@@ -93,6 +95,7 @@ class BudgetAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Expense)
 class ExpenseAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+    audit_deletion_action = AuditAction.EXPENSE_DELETED
     list_display = ["incurred_at", "amount", "currency", "provider", "service", "team", "source"]
     list_filter = ["source", "purchase_type", "provider"]
     search_fields = ["service", "description", "external_id", "resource_id"]

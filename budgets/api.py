@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -21,7 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from budgets import allocation, forms, recording, saving, summary
+from budgets import allocation, forms, importer, recording, saving, summary
 from budgets.alerts import queue_evaluation
 from budgets.figures import figures
 from budgets.models import (
@@ -32,10 +31,12 @@ from budgets.models import (
     ExpenseImport,
     ExpenseSource,
 )
-from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS, crud_schema
-from costsite.orgs.models import Team
+from costsite.orgs import audit
+from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, crud_schema
+from costsite.orgs.models import AuditAction, Team
 from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
 from costsite.orgs.viewsets import (
+    OrgPrimaryKeyField,
     OrgScopedFieldsMixin,
     OrgScopedModelViewSet,
     OrgScopedSerializer,
@@ -136,7 +137,7 @@ class BudgetSerializer(OrgScopedSerializer):
 class PresetSerializer(OrgScopedFieldsMixin, serializers.Serializer):
     size = serializers.ChoiceField(choices=list(allocation.PRESET_TOTALS))
     name = serializers.CharField(max_length=100)
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False)
+    team = OrgPrimaryKeyField(queryset=Team.objects.all(), required=False)
     currency = serializers.CharField(max_length=3, default="USD")
 
     def validate_currency(self, value):
@@ -175,6 +176,10 @@ class BudgetViewSet(OrgScopedModelViewSet):
 
     def perform_update(self, serializer):
         save_budget(serializer, self)
+
+    def perform_destroy(self, instance):
+        audit.record(self.org, AuditAction.BUDGET_DELETED, instance)
+        instance.delete()
 
     @extend_schema(
         request=PresetSerializer,
@@ -236,7 +241,7 @@ class AlertRuleViewSet(OrgScopedModelViewSet):
 class AlertSerializer(serializers.ModelSerializer):
     budget_name = serializers.CharField(source="budget.name", read_only=True)
     acknowledged_by = serializers.EmailField(
-        source="acknowledged_by.email", read_only=True, default=None
+        source="acknowledged_by.email", read_only=True, default=None, allow_null=True
     )
 
     class Meta:
@@ -267,7 +272,7 @@ class SnoozeSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: AlertSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: AlertSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: AlertSerializer, **READ_ERRORS}),
 )
 class AlertViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
@@ -373,6 +378,10 @@ class BulkExpensesSerializer(serializers.Serializer):
 
 
 class ImportSerializer(serializers.ModelSerializer):
+    percent_done = serializers.IntegerField(
+        read_only=True, help_text="Share of the file read so far; 100 once finished."
+    )
+
     class Meta:
         model = ExpenseImport
         fields = [
@@ -386,6 +395,9 @@ class ImportSerializer(serializers.ModelSerializer):
             "rows_imported",
             "rows_skipped",
             "rows_rejected",
+            "bytes_total",
+            "bytes_read",
+            "percent_done",
             "errors",
             "created_at",
             "started_at",
@@ -419,12 +431,11 @@ def start_import(org, user, data) -> ExpenseImport:
         created_by=user,
         filename=data["file"].name[:255],
         file=data["file"],
+        bytes_total=data["file"].size,
         cost_column=data["cost_column"],
         team=data.get("team"),
     )
-    transaction.on_commit(
-        lambda: async_task("budgets.tasks.run_import", batch.pk, task_name=f"import-{batch.pk}")
-    )
+    transaction.on_commit(lambda: importer.queue(batch))
     return batch
 
 
@@ -442,7 +453,7 @@ DAY_PARAMS = [
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: ExpenseSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: ExpenseSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: ExpenseSerializer, **READ_ERRORS}),
     create=extend_schema(
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
@@ -489,6 +500,7 @@ class ExpenseViewSet(
         )
 
     def perform_destroy(self, instance):
+        audit.record(self.org, AuditAction.EXPENSE_DELETED, instance)
         instance.delete()
         queue_evaluation(self.org.pk)
 
@@ -547,7 +559,7 @@ class ExpenseViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: ImportSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: ImportSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: ImportSerializer, **READ_ERRORS}),
 )
 class ImportViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

@@ -9,37 +9,33 @@ from django.utils import timezone
 from budgets import cost_explorer
 from budgets.alerts import queue_evaluation
 from budgets.models import CloudCostSource, Expense, ExpenseSource
+from budgets.recording import insert_new
 
 
 def store(organization, records) -> tuple[int, int]:
     """(created, already stored)."""
-    ids = [record.external_id for record in records]
     with transaction.atomic():
-        stored = set(
-            Expense.objects.for_org(organization)
-            .filter(external_id__in=ids)
-            .values_list("external_id", flat=True)
+        new = insert_new(
+            organization,
+            [
+                Expense(
+                    organization=organization,
+                    amount=record.amount,
+                    currency=record.currency,
+                    provider="aws",
+                    service=record.service[:200],
+                    region=record.region,
+                    incurred_at=datetime.combine(record.day, time.min, tzinfo=UTC),
+                    charge_period_end=datetime.combine(
+                        record.day + timedelta(days=1), time.min, tzinfo=UTC
+                    ),
+                    source=ExpenseSource.CLOUD,
+                    external_id=record.external_id,
+                    description="AWS Cost Explorer" + (" (estimated)" if record.estimated else ""),
+                )
+                for record in records
+            ],
         )
-        new = [
-            Expense(
-                organization=organization,
-                amount=record.amount,
-                currency=record.currency,
-                provider="aws",
-                service=record.service[:200],
-                region=record.region,
-                incurred_at=datetime.combine(record.day, time.min, tzinfo=UTC),
-                charge_period_end=datetime.combine(
-                    record.day + timedelta(days=1), time.min, tzinfo=UTC
-                ),
-                source=ExpenseSource.CLOUD,
-                external_id=record.external_id,
-                description="AWS Cost Explorer" + (" (estimated)" if record.estimated else ""),
-            )
-            for record in records
-            if record.external_id not in stored
-        ]
-        Expense.objects.bulk_create(new, ignore_conflicts=True)
     if new:
         queue_evaluation(organization.pk)
     return len(new), len(records) - len(new)

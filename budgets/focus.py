@@ -25,10 +25,10 @@ Accepted input
 Results
 -------
 ``read_rows`` yields one ``FocusRow`` per valid record and one ``RowError`` per invalid record
-(all of its problems in one reason, each naming its column), holding one record in memory at a
-time. A problem with the file as a whole raises ``FocusFileError`` - at once for the header, or
-during iteration for damage found further on (corrupt gzip, non-UTF-8 bytes, the size limit), so a
-caller storing rows as they come should do so in a transaction.
+(all of its problems in one reason, each naming its column), holding ``CHUNK_BYTES`` of text
+in memory at a time. A problem with the file as a whole raises ``FocusFileError`` - at once for
+the header, or during iteration for damage found further on (corrupt gzip, non-UTF-8 bytes, the
+size limit), so a caller storing rows as they come should do so in a transaction.
 
 ``FocusRow.external_id`` is a de-duplication key that stays the same when the same record is read
 again, from this file or another with the same columns: the first 40 hex digits of the SHA-256
@@ -54,6 +54,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import chain, compress, repeat
+from operator import itemgetter
 from typing import BinaryIO, TextIO
 
 COST_COLUMNS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
@@ -137,6 +139,8 @@ def normalise_provider(name: str) -> str:
 
 # -- bytes to text ---------------------------------------------------------------------------
 
+CHUNK_BYTES = 256 * 1024  # read and decoded at once, as whole lines
+
 
 class _Prefixed(io.RawIOBase):
     """A readable stream: the bytes already read to sniff the format, then the rest of `stream`."""
@@ -157,34 +161,113 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-class _Utf8Lines(io.TextIOBase):
-    """Decodes a binary stream line by line, so errors can name the line, and counts the bytes."""
+def _split_lines(text: str) -> list[str]:
+    """`text`, which ends with a newline, cut after each newline ("\\n") and nowhere else: the
+    physical lines csv needs (a lone "\\r" or a "\\u2028", say, is inside a line)."""
+    lines = text.splitlines(keepends=True)  # cuts after each "\n", and perhaps elsewhere too
+    if all(map(str.endswith, lines, repeat("\n"))):
+        return lines
+    lines = text.split("\n")
+    lines.pop()
+    return [line + "\n" for line in lines]
 
-    encoding = "utf-8"
+
+class _Utf8Lines:
+    """The lines of a binary stream, decoded so errors can name the line, counting the bytes.
+
+    Iterating gives the lines. They are decoded CHUNK_BYTES at a time, yet each error is the one
+    reading line by line would meet, at the same point: the lines before it are given first. A
+    line may have at most MAX_LINE_BYTES, the whole at most `max_bytes` (so a gzip bomb stops
+    early), and gzip data is read a buffer at a time, as readline reads it.
+    """
 
     def __init__(self, source, *, max_bytes: int, gzipped: bool):
         self._source = source
         self._max_bytes = max_bytes
         self._gzipped = gzipped
-        self._bytes = 0
+        self._bytes = 0  # in the lines given so far
         self._line = 0
-        self._pending = ""
+        self.saw_nul = False  # in a line given so far
 
-    def readable(self) -> bool:
-        return True
+    def __iter__(self) -> Iterator[str]:
+        return chain.from_iterable(self._batches())
 
-    def _next_line(self) -> str:
-        room = self._max_bytes - self._bytes
+    def _batches(self) -> Iterator[list[str]]:
+        pending = b""  # the start of a line
+        while True:
+            new, failure = self._read()
+            data = pending + new if pending else new
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                lines = self._decode_block(data[:cut])
+                if lines is None:
+                    yield from self._decode_each(data[:cut])
+                else:
+                    yield lines
+            pending = data[cut:]
+            if len(pending) > min(self._max_bytes - self._bytes, MAX_LINE_BYTES):
+                yield from self._decode_each(pending)  # raises: line too long, or file too big
+            if failure is not None:
+                raise FocusFileError(
+                    f"The gzip data is corrupt or truncated (after line {self._line}): {failure}"
+                )
+            if not new:
+                if pending:
+                    yield from self._decode_each(pending)
+                return
+
+    def _read(self) -> tuple[bytes, Exception | None]:
+        """At least CHUNK_BYTES more bytes (b"" at the end), and the gzip error that stopped
+        reading, if any."""
+        if not self._gzipped:
+            return self._source.read(CHUNK_BYTES), None
+        parts, size = [], 0
         try:
-            data = self._source.readline(min(room, MAX_LINE_BYTES) + 1)
+            # a buffer's worth at a time, as readline reads: damage is met at the same line
+            while size < CHUNK_BYTES and (part := self._source.peek(1)):
+                parts.append(self._source.read(len(part)))
+                size += len(part)
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            if not self._gzipped:
-                raise
-            raise FocusFileError(
-                f"The gzip data is corrupt or truncated (after line {self._line}): {exc}"
-            ) from None
-        if not data:
-            return ""
+            return b"".join(parts), exc
+        return b"".join(parts), None
+
+    def _decode_block(self, block: bytes) -> list[str] | None:
+        """The lines of `block` (whole lines), or None if one has a problem."""
+        first = block.find(b"\n") + 1
+        if (
+            self._bytes + len(block) > self._max_bytes
+            or first > MAX_LINE_BYTES
+            or len(block) - first > MAX_LINE_BYTES
+        ):
+            return None
+        bom = self._line == 0 and block.startswith(codecs.BOM_UTF8)
+        try:
+            text = block[len(codecs.BOM_UTF8) :].decode() if bom else block.decode()
+        except UnicodeDecodeError:
+            return None
+        lines = _split_lines(text)
+        self.saw_nul = self.saw_nul or "\x00" in text
+        self._bytes += len(block)
+        self._line += len(lines)
+        return lines
+
+    def _decode_each(self, block: bytes) -> Iterator[list[str]]:
+        """The lines of `block` up to the first with a problem, then that problem's error."""
+        lines, start = [], 0
+        try:
+            while start < len(block):
+                end = block.find(b"\n", start) + 1 or len(block)
+                lines.append(self._decode_line(block[start:end]))
+                start = end
+        except FocusFileError:
+            if lines:
+                yield lines
+            raise
+        yield lines
+
+    def _decode_line(self, data: bytes) -> str:
+        room = self._max_bytes - self._bytes
+        data = data[: min(room, MAX_LINE_BYTES) + 1]  # as much as readline would have read
         offset = self._bytes
         self._bytes += len(data)
         self._line += 1
@@ -200,16 +283,31 @@ class _Utf8Lines(io.TextIOBase):
             data = data[len(codecs.BOM_UTF8) :]
             offset += len(codecs.BOM_UTF8)
         try:
-            return data.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise FocusFileError(
                 f"Line {self._line} is not valid UTF-8 (byte {exc.start + 1} of the line, "
                 f"byte {offset + exc.start + 1} of the {'uncompressed ' * self._gzipped}file); "
                 "export the file as UTF-8."
             ) from None
+        self.saw_nul = self.saw_nul or "\x00" in text
+        return text
+
+
+class _TextStream(io.TextIOBase):
+    """A text stream over an iterator of lines."""
+
+    encoding = "utf-8"
+
+    def __init__(self, lines: Iterator[str]):
+        self._lines = lines
+        self._pending = ""
+
+    def readable(self) -> bool:
+        return True
 
     def readline(self, size: int | None = -1) -> str:
-        line, self._pending = (self._pending or self._next_line()), ""
+        line, self._pending = (self._pending or next(self._lines, "")), ""
         if size is not None and 0 <= size < len(line):
             line, self._pending = line[:size], line[size:]
         return line
@@ -240,6 +338,10 @@ def open_text(
     `max_uncompressed_bytes` of text (counted as it is decompressed, so a gzip bomb stops early).
     Does not close `stream`.
     """
+    return _TextStream(iter(_utf8_lines(stream, max_uncompressed_bytes)))
+
+
+def _utf8_lines(stream: BinaryIO, max_bytes: int) -> _Utf8Lines:
     head = b""
     while len(head) < 4 and (chunk := stream.read(4 - len(head))):
         head += chunk
@@ -253,7 +355,7 @@ def open_text(
     gzipped = head.startswith(_GZIP_MAGIC)
     if gzipped:
         source = gzip.GzipFile(fileobj=source, mode="rb")
-    return _Utf8Lines(source, max_bytes=max_uncompressed_bytes, gzipped=gzipped)
+    return _Utf8Lines(source, max_bytes=max_bytes, gzipped=gzipped)
 
 
 # -- values ----------------------------------------------------------------------------------
@@ -305,30 +407,32 @@ class _RepeatCounter:
 
     def count(self, key: int) -> int:
         """How many times `key` (non-zero) was counted before; then count it once more."""
-        keys, mask = self._keys, len(self._keys) - 1
+        keys = self._keys
+        mask = len(keys) - 1
         i = key & mask
-        while keys[i] and keys[i] != key:
+        while k := keys[i]:
+            if k == key:
+                n = self._counts[i]
+                self._counts[i] = n + 1
+                return n
             i = (i + 1) & mask
-        n = self._counts[i]
-        self._counts[i] = n + 1
-        if not n:
-            keys[i] = key
-            self._used += 1
-            if 2 * self._used > len(keys):
-                self._grow()
-        return n
+        keys[i] = key
+        self._counts[i] = 1
+        self._used += 1
+        if 2 * self._used > len(keys):
+            self._grow()
+        return 0
 
     def _grow(self) -> None:
         old_keys, old_counts = self._keys, self._counts
         size = 2 * len(old_keys)
         keys, counts = array("Q", bytes(8 * size)), array("I", bytes(4 * size))
         mask = size - 1
-        for key, n in zip(old_keys, old_counts, strict=True):
-            if n:
-                i = key & mask
-                while keys[i]:
-                    i = (i + 1) & mask
-                keys[i], counts[i] = key, n
+        for key, n in zip(compress(old_keys, old_counts), filter(None, old_counts), strict=True):
+            i = key & mask
+            while keys[i]:
+                i = (i + 1) & mask
+            keys[i], counts[i] = key, n
         self._keys, self._counts = keys, counts
 
 
@@ -379,49 +483,44 @@ def read_rows(
     """
     if cost_column not in COST_COLUMNS:
         raise ValueError(f"cost_column must be one of {', '.join(COST_COLUMNS)}")
-    reader = csv.reader(open_text(stream, max_uncompressed_bytes=max_uncompressed_bytes))
+    lines = _utf8_lines(stream, max_uncompressed_bytes)
+    reader = csv.reader(lines)
     try:
         header = next((row for row in reader if row), None)
     except csv.Error as exc:
         raise FocusFileError(f"The header line cannot be read as CSV: {exc}") from None
     if header is None:
         raise FocusFileError("The file is empty: no header line.")
-    return _records(reader, _Columns(header, cost_column), cost_column)
+    return _records(reader, lines, _Columns(header, cost_column), cost_column)
 
 
-def _records(reader, c: _Columns, cost_column: str) -> Iterator[FocusRow | RowError]:
-    width, provider_column = len(c.names), c.provider_column
-    i_provider, i_currency, i_start, i_end, i_cost = c.required
-    column = c.optional
-    i_tags = column["Tags"]
-    # external_id: the column names (sorted) are hashed once, each row's values in that order
-    order = sorted(range(width), key=c.names.__getitem__)
-    prefix = hashlib.sha256(b"focus-row-v1\n")
-    prefix.update(json.dumps([c.names[i] for i in order]).encode() + b"\n")
-    repeats = _RepeatCounter()
-    providers: dict[str, str] = {}
-    end_line = reader.line_num
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            line, end_line = end_line + 1, reader.line_num
-            yield RowError(line, f"unreadable CSV: {exc}")
-            continue
-        line, end_line = end_line + 1, reader.line_num
-        if not row:
-            continue  # blank line
-        if len(row) != width:
-            yield RowError(line, f"expected {width} columns as in the header, found {len(row)}")
-            continue
+class _Rules:
+    """The checks of one record, written plainly: `_records` takes a shortcut for the records
+    that pass them all and leaves every other record to `record`, which gives the same result."""
+
+    def __init__(self, c: _Columns, cost_column: str):
+        self.columns = c
+        self.cost_column = cost_column
+        self.width = len(c.names)
+        # external_id: the column names (sorted) are hashed once, each row's values in that order
+        self.order = sorted(range(self.width), key=c.names.__getitem__)
+        self.prefix = hashlib.sha256(b"focus-row-v1\n")
+        self.prefix.update(json.dumps([c.names[i] for i in self.order]).encode() + b"\n")
+        self.repeats = _RepeatCounter()
+        self.providers = _Memo(normalise_provider)
+
+    def record(self, row: list[str], line: int) -> FocusRow | RowError:
+        if len(row) != self.width:
+            found = len(row)
+            return RowError(line, f"expected {self.width} columns as in the header, found {found}")
         values = [("" if (v := raw.strip()) == "NULL" else v) for raw in row]
+        cost_column, column = self.cost_column, self.columns.optional
+        i_provider, i_currency, i_start, i_end, i_cost = self.columns.required
 
         problems = []
         provider_name = values[i_provider]
         if not provider_name:
-            problems.append(f"{provider_column} is empty")
+            problems.append(f"{self.columns.provider_column} is empty")
         currency = values[i_currency]
         if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
             problems.append(f"BillingCurrency {_show(currency)} is not a 3-letter currency code")
@@ -444,8 +543,9 @@ def _records(reader, c: _Columns, cost_column: str) -> Iterator[FocusRow | RowEr
                 f"ChargePeriodEnd {_show(values[i_end])} is before "
                 f"ChargePeriodStart {_show(values[i_start])}"
             )
+        values.append("")  # what absent optional columns point at
         tags = {}
-        if i_tags < width and (tags_text := values[i_tags]):
+        if tags_text := values[column["Tags"]]:
             try:
                 tags = json.loads(tags_text)
             except (ValueError, RecursionError):
@@ -454,18 +554,12 @@ def _records(reader, c: _Columns, cost_column: str) -> Iterator[FocusRow | RowEr
                 if not isinstance(tags, dict):
                     problems.append("Tags is not a JSON object")
         if problems:
-            yield RowError(line, "; ".join(problems))
-            continue
+            return RowError(line, "; ".join(problems))
 
-        payload = "\x00".join([values[i] for i in order])
-        if payload.count("\x00") != width - 1:  # a value holds NUL itself: use an unambiguous form
-            payload = json.dumps([values[i] for i in order])
-        digest = prefix.copy()
-        digest.update(payload.encode())
-        raw_id = digest.digest()
-        n = repeats.count(int.from_bytes(raw_id[:8], "big") or 1)
-
-        values.append("")  # what absent optional columns point at
+        ordered = [values[i] for i in self.order]
+        payload = "\x00".join(ordered)
+        if payload.count("\x00") != self.width - 1:  # a value holds NUL: use an unambiguous form
+            payload = json.dumps(ordered)
         pricing = values[column["PricingCategory"]]
         if pricing == "Dynamic":
             purchase_type = "spot"
@@ -473,14 +567,11 @@ def _records(reader, c: _Columns, cost_column: str) -> Iterator[FocusRow | RowEr
             purchase_type = "commitment"
         else:
             purchase_type = "on_demand"
-        provider = providers.get(provider_name)
-        if provider is None:
-            provider = providers[provider_name] = normalise_provider(provider_name)
-        yield FocusRow(
+        return FocusRow(
             line=line,
             amount=amount,
             currency=currency.upper(),
-            provider=provider,
+            provider=self.providers.get(provider_name) or self.providers(provider_name),
             provider_name=provider_name,
             service=values[column["ServiceName"]],
             service_category=values[column["ServiceCategory"]],
@@ -493,8 +584,181 @@ def _records(reader, c: _Columns, cost_column: str) -> Iterator[FocusRow | RowEr
             charge_category=values[column["ChargeCategory"]],
             tags=tags,
             description=values[column["ChargeDescription"]][:DESCRIPTION_LENGTH],
-            external_id=f"{raw_id[:20].hex()}:{n}",
+            external_id=self.external_id(payload),
         )
+
+    def external_id(self, payload: str) -> str:
+        digest = self.prefix.copy()
+        digest.update(payload.encode())
+        raw_id = digest.digest()
+        n = self.repeats.count(int.from_bytes(raw_id[:8], "big") or 1)
+        return f"{raw_id[:20].hex()}:{n}"
+
+
+class _Memo(dict):
+    """function(key), remembered for up to `size` keys at a time: `memo.get(key) or memo(key)`."""
+
+    def __init__(self, function, size: int = 1024):
+        super().__init__()
+        self.function, self.size = function, size
+
+    def __call__(self, key):
+        if len(self) >= self.size:
+            self.clear()
+        value = self[key] = self.function(key)
+        return value
+
+
+# The shortcut's checks: a value, or None where _Rules.record will say what is wrong.
+
+
+def _valid_currency(text: str) -> str | None:
+    return text.upper() if len(text) == 3 and text.isascii() and text.isalpha() else None
+
+
+def _valid_datetime(text: str) -> datetime | None:
+    try:
+        return _parse_datetime(text)
+    except ValueError:
+        return None
+
+
+_SCALARS = (str, int, float, bool, type(None))
+_UNSHARED = object()  # Tags holding lists or objects: parsed each time, never shared
+
+
+def _valid_tags(text: str) -> dict | object | None:
+    try:
+        tags = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(tags, dict):
+        return None
+    if len(text) > 4096 or any(type(value) not in _SCALARS for value in tags.values()):
+        return _UNSHARED
+    return tags  # handed out as copies
+
+
+_MIN_AMOUNT = -MAX_AMOUNT
+
+
+def _records(
+    reader, lines: _Utf8Lines, c: _Columns, cost_column: str
+) -> Iterator[FocusRow | RowError]:
+    """Valid records are built here, the quick way; any other goes to _Rules.record."""
+    rules = _Rules(c, cost_column)
+    width = rules.width
+    by_name = itemgetter(*rules.order)
+    position = {column: n for n, column in enumerate(rules.order)}
+    position[width] = width  # absent optional columns: the "" appended
+    pick = itemgetter(
+        *[position[i] for i in (*c.required, *[c.optional[name] for name in OPTIONAL_COLUMNS])]
+    )
+    prefix_copy, count, providers = rules.prefix.copy, rules.repeats.count, rules.providers
+    currencies, datetimes = _Memo(_valid_currency), _Memo(_valid_datetime, 4096)
+    known_tags = _Memo(_valid_tags, 512)
+    strip, new, setattr_ = str.strip, object.__new__, object.__setattr__
+    end_line = reader.line_num
+    while True:
+        try:
+            for row in reader:
+                line, end_line = end_line + 1, reader.line_num
+                if len(row) != width:
+                    if row:  # else a blank line
+                        yield rules.record(row, line)
+                    continue
+                values = list(map(strip, by_name(row)))
+                if "NULL" in values:
+                    values = [("" if value == "NULL" else value) for value in values]
+                payload = "\x00".join(values)
+                values.append("")
+                (
+                    provider_name,
+                    currency,
+                    start,
+                    end,
+                    cost,
+                    service,
+                    service_category,
+                    region,
+                    resource_id,
+                    sub_account,
+                    pricing,
+                    commitment,
+                    charge_category,
+                    description,
+                    tags,
+                ) = pick(values)
+                currency = currencies.get(currency) or currencies(currency)
+                start = datetimes.get(start) or datetimes(start)
+                end = datetimes.get(end) or datetimes(end)
+                if tags:
+                    text, tags = tags, known_tags.get(tags) or known_tags(tags)
+                    if tags is _UNSHARED:
+                        tags = json.loads(text)
+                    elif tags is not None:
+                        tags = tags.copy()
+                else:
+                    tags = {}
+                try:
+                    amount = Decimal(cost)
+                    valid = _MIN_AMOUNT <= amount <= MAX_AMOUNT  # raises for NaN
+                except InvalidOperation:
+                    valid = False
+                if not (
+                    valid
+                    and cost.isascii()
+                    and "_" not in cost
+                    and currency
+                    and start
+                    and end
+                    and end >= start
+                    and tags is not None
+                    and provider_name
+                    and not (lines.saw_nul and payload.count("\x00") != width - 1)
+                ):
+                    yield rules.record(row, line)
+                    continue
+                digest = prefix_copy()
+                digest.update(payload.encode())
+                raw_id = digest.digest()
+                n = count(int.from_bytes(raw_id[:8], "big") or 1)
+                if pricing == "Dynamic":
+                    purchase_type = "spot"
+                elif pricing == "Committed" or commitment:
+                    purchase_type = "commitment"
+                else:
+                    purchase_type = "on_demand"
+                # FocusRow(...) without the frozen dataclass's __init__ (a setattr a field)
+                record = new(FocusRow)
+                setattr_(
+                    record,
+                    "__dict__",
+                    {
+                        "line": line,
+                        "amount": amount,
+                        "currency": currency,
+                        "provider": providers.get(provider_name) or providers(provider_name),
+                        "provider_name": provider_name,
+                        "service": service,
+                        "service_category": service_category,
+                        "region": region,
+                        "resource_id": resource_id,
+                        "sub_account": sub_account,
+                        "charge_period_start": start,
+                        "charge_period_end": end,
+                        "purchase_type": purchase_type,
+                        "charge_category": charge_category,
+                        "tags": tags,
+                        "description": description[:DESCRIPTION_LENGTH],
+                        "external_id": f"{raw_id[:20].hex()}:{n}",
+                    },
+                )
+                yield record
+            return
+        except csv.Error as exc:
+            line, end_line = end_line + 1, reader.line_num
+            yield RowError(line, f"unreadable CSV: {exc}")
 
 
 def parse(stream: BinaryIO, **kwargs) -> tuple[list[FocusRow], list[RowError], int]:

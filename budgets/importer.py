@@ -1,25 +1,39 @@
 """FOCUS billing imports, run by a django-q2 task.
 
-Two passes over the file: the first checks every row and counts them; a file with any bad row
-is rejected whole (its line numbers reported) and nothing is written. The second inserts in
-batches, skipping rows whose external id (a hash of the row, see focus.py) is already stored,
-so re-importing a file, or an overlapping one, adds nothing. Batches commit one by one so the
-progress is visible; a worker killed half-way is retried and the retry skips what was stored.
+One pass over the file checks every row and stages the good ones in a temporary table
+(budgets/staging.py: COPY on PostgreSQL), reporting progress as it reads. A file with any bad row
+is rejected whole (its line numbers reported) and nothing is written. Otherwise one transaction
+inserts the staged rows whose external id (a hash of the row, see focus.py) is not stored yet,
+adds them to the daily roll-ups and marks the import completed: re-importing a file, or an
+overlapping one, adds nothing, and a worker killed at any point leaves either nothing or
+everything.
+
+A running import beats its heartbeat with each progress report. One whose heartbeat stopped for
+STALE_AFTER (its worker died) is taken over by the broker's redelivery of the task or, where the
+broker forgets killed tasks (Redis), by `resume_stalled` on a schedule. Should a live run be
+taken over after all (a single insert running longer than STALE_AFTER), the unique external
+ids still store every row once.
 """
 
+import io
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
+from django_q.tasks import async_task
 
-from budgets import focus
+from budgets import focus, rollups
 from budgets.alerts import queue_evaluation
-from budgets.models import Expense, ExpenseImport, ExpenseSource, ImportStatus
+from budgets.models import Expense, ExpenseImport, ImportStatus
+from budgets.staging import Stage
 
-BATCH = 2000
+PROGRESS_EVERY = 20_000
 MAX_REPORTED_ERRORS = 1000
-STALE_AFTER = timedelta(minutes=15)
+STALE_AFTER = timedelta(minutes=2)
+QUEUED_TOO_LONG = timedelta(minutes=10)
+TASK_TIMEOUT_S = 6 * 3600  # a 1 GB file takes minutes; the heartbeat, not this, finds the dead
 
 
 def claim(import_id: int, now) -> bool:
@@ -28,10 +42,33 @@ def claim(import_id: int, now) -> bool:
         ExpenseImport.objects.filter(pk=import_id)
         .filter(
             Q(status=ImportStatus.QUEUED)
-            | Q(status=ImportStatus.RUNNING, started_at__lt=now - STALE_AFTER)
+            | Q(status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
         )
-        .update(status=ImportStatus.RUNNING, started_at=now)
+        .update(status=ImportStatus.RUNNING, started_at=now, heartbeat_at=now)
     )
+
+
+def queue(batch: ExpenseImport) -> None:
+    async_task(
+        "budgets.tasks.run_import",
+        batch.pk,
+        task_name=f"import-{batch.pk}",
+        timeout=TASK_TIMEOUT_S,
+    )
+
+
+def resume_stalled() -> int:
+    """Scheduled: queue again the imports whose worker died (a stale heartbeat) or whose task
+    was lost before a worker took it; `claim` lets exactly one run proceed. How many."""
+    now = timezone.now()
+    stalled = ExpenseImport.objects.filter(
+        Q(status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        | Q(status=ImportStatus.QUEUED, created_at__lt=now - QUEUED_TOO_LONG)
+    )
+    batches = list(stalled)
+    for batch in batches:
+        queue(batch)
+    return len(batches)
 
 
 def finish(batch: ExpenseImport, status: str, **counts) -> None:
@@ -40,57 +77,47 @@ def finish(batch: ExpenseImport, status: str, **counts) -> None:
     )
 
 
-def check_file(batch: ExpenseImport) -> tuple[int, list[dict]]:
-    """(rows, errors) of a full pass; errors capped for the report."""
+class CountingReader(io.RawIOBase):
+    """A readable stream that counts the bytes read through it (the progress of a pass)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(len(buffer))
+        self.bytes_read += len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def stage_file(batch: ExpenseImport, stage: Stage) -> tuple[int, list]:
+    """Check every row, stage the good ones while none is bad; (rows, errors). Errors beyond
+    MAX_REPORTED_ERRORS are counted as None."""
     total, errors = 0, []
-    with batch.file.open("rb") as stream:
-        for item in focus.read_rows(stream, cost_column=batch.cost_column):
+    with batch.file.open("rb") as raw:
+        stream = CountingReader(raw)
+        rows = focus.read_rows(
+            stream,
+            cost_column=batch.cost_column,
+            max_uncompressed_bytes=settings.COSTSITE_MAX_IMPORT_MB * 1024**2,
+        )
+        for item in rows:
             total += 1
-            if isinstance(item, focus.RowError) and len(errors) < MAX_REPORTED_ERRORS:
-                errors.append({"line": item.line, "reason": item.reason})
-            elif isinstance(item, focus.RowError):
-                errors.append(None)  # counted, not reported
+            if isinstance(item, focus.RowError):
+                reported = len(errors) < MAX_REPORTED_ERRORS
+                errors.append({"line": item.line, "reason": item.reason} if reported else None)
+            elif not errors:
+                stage.add(item)
+            if total % PROGRESS_EVERY == 0:
+                stage.flush()
+                ExpenseImport.objects.filter(pk=batch.pk).update(
+                    rows_processed=total, bytes_read=stream.bytes_read, heartbeat_at=timezone.now()
+                )
     return total, errors
-
-
-def expense_from(row: focus.FocusRow, batch: ExpenseImport) -> Expense:
-    return Expense(
-        organization_id=batch.organization_id,
-        team_id=batch.team_id,
-        amount=row.amount,
-        currency=row.currency,
-        provider=row.provider,
-        service=row.service[:200],
-        service_category=row.service_category[:80],
-        region=row.region[:60],
-        resource_id=row.resource_id[:500],
-        tags=row.tags,
-        incurred_at=row.charge_period_start,
-        charge_period_end=row.charge_period_end,
-        purchase_type=row.purchase_type,
-        source=ExpenseSource.IMPORT,
-        external_id=f"focus:{row.external_id}",
-        description=row.description,
-        import_batch_id=batch.pk,
-    )
-
-
-def insert_batch(batch: ExpenseImport, rows: list) -> tuple[int, int]:
-    ids = [f"focus:{row.external_id}" for row in rows]
-    with transaction.atomic():
-        stored = set(
-            Expense.objects.for_org(batch.organization_id)
-            .filter(external_id__in=ids)
-            .values_list("external_id", flat=True)
-        )
-        new = [expense_from(row, batch) for row in rows if f"focus:{row.external_id}" not in stored]
-        Expense.objects.bulk_create(new, batch_size=BATCH, ignore_conflicts=True)
-        ExpenseImport.objects.filter(pk=batch.pk).update(
-            rows_processed=F("rows_processed") + len(rows),
-            rows_imported=F("rows_imported") + len(new),
-            rows_skipped=F("rows_skipped") + len(rows) - len(new),
-        )
-    return len(new), len(rows) - len(new)
 
 
 def run(import_id: int) -> str:
@@ -98,33 +125,37 @@ def run(import_id: int) -> str:
     if not claim(import_id, now):
         return "not queued (already running or finished)"
     batch = ExpenseImport.objects.get(pk=import_id)
-    try:
-        total, errors = check_file(batch)
-    except focus.FocusFileError as exc:
-        finish(batch, ImportStatus.FAILED, errors=[{"line": None, "reason": str(exc)}])
-        return "failed"
-    if errors:
-        finish(
-            batch,
-            ImportStatus.FAILED,
-            rows_total=total,
-            rows_rejected=len(errors),
-            errors=[e for e in errors if e is not None],
-        )
-        return "failed"
     ExpenseImport.objects.filter(pk=batch.pk).update(
-        rows_total=total, rows_processed=0, rows_imported=0, rows_skipped=0
+        rows_total=0, rows_processed=0, rows_imported=0, rows_skipped=0, bytes_read=0
     )
-    pending = []
-    with batch.file.open("rb") as stream:
-        for row in focus.read_rows(stream, cost_column=batch.cost_column):
-            pending.append(row)
-            if len(pending) >= BATCH:
-                insert_batch(batch, pending)
-                pending = []
-    if pending:
-        insert_batch(batch, pending)
-    finish(batch, ImportStatus.COMPLETED)
+    with Stage() as stage:
+        try:
+            total, errors = stage_file(batch, stage)
+        except focus.FocusFileError as exc:
+            finish(batch, ImportStatus.FAILED, errors=[{"line": None, "reason": str(exc)}])
+            return "failed"
+        if errors:
+            finish(
+                batch,
+                ImportStatus.FAILED,
+                rows_total=total,
+                rows_processed=total,
+                rows_rejected=len(errors),
+                errors=[e for e in errors if e is not None],
+            )
+            return "failed"
+        with transaction.atomic():
+            imported = stage.insert_expenses(batch, timezone.now())
+            rollups.apply(Expense.objects.filter(import_batch_id=batch.pk), +1)
+            finish(
+                batch,
+                ImportStatus.COMPLETED,
+                rows_total=total,
+                rows_processed=total,
+                rows_imported=imported,
+                rows_skipped=total - imported,
+                bytes_read=batch.bytes_total,
+            )
     batch.file.delete(save=False)
     ExpenseImport.objects.filter(pk=batch.pk).update(file="")
     queue_evaluation(batch.organization_id)

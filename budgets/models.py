@@ -1,11 +1,13 @@
 """Budgets, the spend recorded against them, alert rules and the alerts they fired."""
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from costsite.notify.models import Channel
 from costsite.orgs.models import Organization, Team, TenantQuerySet
@@ -85,10 +87,70 @@ class ExpenseSource(models.TextChoices):
     SPOT = "spot", "Spot fleet"
 
 
+class ExpenseQuerySet(TenantQuerySet):
+    """Every way of writing expenses keeps the daily roll-ups (DailySpend) exact, in the same
+    transaction: bulk inserts add what they inserted, deletes subtract what they deleted."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise ValueError(
+                "Expenses are inserted whole: leave out stored external ids first "
+                "(budgets.recording.insert_new)."
+            )
+        from budgets import rollups
+
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            rollups.add_rows([expense.pk for expense in created])
+        return created
+
+    def delete(self):
+        from budgets import rollups
+
+        with transaction.atomic(using=self.db):
+            deleted = 0
+            for pks in rollups.lock_in_chunks(self):
+                rollups.subtract_rows(pks)
+                deleted += super(ExpenseQuerySet, self.model.objects.filter(pk__in=pks)).delete()[0]
+        return deleted, {self.model._meta.label: deleted}
+
+    def update(self, **kwargs):
+        if ROLLED_UP_FIELDS & set(kwargs):
+            raise ValueError("Change expenses one by one (save()) so the roll-ups follow.")
+        return super().update(**kwargs)
+
+
+# The expense fields the daily roll-ups are keyed or summed on.
+ROLLED_UP_FIELDS = frozenset(
+    {
+        "organization",
+        "organization_id",
+        "team",
+        "team_id",
+        "amount",
+        "currency",
+        "provider",
+        "service_category",
+        "region",
+        "incurred_at",
+    }
+)
+
+
 class Expense(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # Indexes (Meta): each one is paid for by every row an import inserts, so the foreign keys
+    # only ever set on some rows get partial ones, and the organization none of its own (every
+    # index below that needs it starts with it).
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     team = models.ForeignKey(
-        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="expenses"
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="expenses",
+        db_index=False,
     )
     # FOCUS rows carry 10+ decimal places; keep 12.
     amount = models.DecimalField(max_digits=24, decimal_places=12)
@@ -114,14 +176,24 @@ class Expense(models.Model):
     )
     description = models.CharField(max_length=500, blank=True)
     import_batch = models.ForeignKey(
-        "ExpenseImport", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "ExpenseImport",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = ExpenseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-incurred_at", "-pk"]
@@ -134,13 +206,73 @@ class Expense(models.Model):
         ]
         indexes = [
             models.Index(fields=["organization", "incurred_at"], name="expense_org_time_idx"),
+            models.Index(fields=["team"], condition=Q(team__isnull=False), name="expense_team_idx"),
             models.Index(
-                fields=["organization", "team", "incurred_at"], name="expense_org_team_time_idx"
+                fields=["import_batch"],
+                condition=Q(import_batch__isnull=False),
+                name="expense_import_batch_idx",
+            ),
+            models.Index(
+                fields=["created_by"],
+                condition=Q(created_by__isnull=False),
+                name="expense_created_by_idx",
             ),
         ]
 
     def __str__(self):
         return f"{self.amount} {self.currency} {self.service or self.description}"
+
+    def save(self, *args, **kwargs):
+        from budgets import rollups
+
+        with transaction.atomic():
+            if not self._state.adding:
+                rollups.subtract_rows(rollups.lock(Expense.objects.filter(pk=self.pk)))
+            super().save(*args, **kwargs)
+            rollups.add_rows([self.pk])
+
+    def delete(self, *args, **kwargs):
+        return Expense.objects.filter(pk=self.pk).delete()
+
+
+class DailySpend(models.Model):
+    """Spend per organization-local day and budget scope (team, provider, service category,
+    region, currency): what budget figures and the overview read instead of scanning expenses.
+
+    Maintained by every expense write in its own transaction (ExpenseQuerySet, Expense.save and
+    delete, the import's set-based insert); rebuilt when an organization changes its time zone.
+    `team_key` is the team's id, 0 for none (0 rather than NULL so the row is unique)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    team_key = models.BigIntegerField(default=0)
+    provider = models.CharField(max_length=32, blank=True)
+    service_category = models.CharField(max_length=80, blank=True)
+    region = models.CharField(max_length=60, blank=True)
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(max_digits=30, decimal_places=12)
+    expenses = models.BigIntegerField()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "organization",
+                    "day",
+                    "team_key",
+                    "provider",
+                    "service_category",
+                    "region",
+                    "currency",
+                ],
+                name="uniq_daily_spend",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.amount} {self.currency}"
 
 
 class AlertKind(models.TextChoices):
@@ -212,13 +344,18 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+def import_upload_path(instance, filename: str) -> str:
+    """Where an upload waits for its worker: a random name, never the client's."""
+    return f"imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
 class ExpenseImport(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     filename = models.CharField(max_length=255)
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    file = models.FileField(upload_to=import_upload_path)
     cost_column = models.CharField(max_length=20, default="BilledCost")
     team = models.ForeignKey(
         Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -231,9 +368,12 @@ class ExpenseImport(models.Model):
     rows_imported = models.PositiveIntegerField(default=0)
     rows_skipped = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
+    bytes_total = models.PositiveBigIntegerField(default=0)
+    bytes_read = models.PositiveBigIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # a running import's last sign
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
@@ -243,6 +383,15 @@ class ExpenseImport(models.Model):
 
     def __str__(self):
         return f"{self.filename} ({self.status})"
+
+    @property
+    def percent_done(self) -> int:
+        """How far the import is: the share of the file read, 100 once it has finished."""
+        if self.status in (ImportStatus.COMPLETED, ImportStatus.FAILED):
+            return 100
+        if not self.bytes_total:
+            return 0
+        return min(99, self.bytes_read * 100 // self.bytes_total)
 
 
 class BudgetChange(models.Model):

@@ -1,22 +1,19 @@
 """The organization overview's spend panel: month-to-date spend and every budget's status."""
 
-import zoneinfo
-from datetime import datetime, time
-
 from django.db.models import Sum
 from django.utils import timezone
 
 from budgets.figures import figures
-from budgets.models import Budget, Expense
+from budgets.models import Budget, DailySpend
+from costsite.periods import Period, span
 
 
 def spend_panel(organization, membership) -> dict:
     now = timezone.now()
-    tz = zoneinfo.ZoneInfo(organization.time_zone)
-    month_start = datetime.combine(now.astimezone(tz).date().replace(day=1), time.min, tzinfo=tz)
+    month = span(Period.MONTHLY, organization.time_zone, now)
     month_to_date = (
-        Expense.objects.for_org(organization)
-        .filter(currency=organization.currency, incurred_at__gte=month_start, incurred_at__lte=now)
+        DailySpend.objects.for_org(organization)
+        .filter(currency=organization.currency, day__gte=month.first_day, day__lte=month.last_day)
         .aggregate(total=Sum("amount"))["total"]
     )
     budgets = (

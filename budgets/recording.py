@@ -30,6 +30,35 @@ def record(organization, values: dict, source: str, user=None) -> tuple[Expense,
     return expense, True
 
 
+def insert_new(organization, expenses: list[Expense]) -> list[Expense]:
+    """Insert the expenses whose external id is neither stored nor repeated earlier in the list;
+    the inserted ones. Exact under concurrency: one a concurrent writer stored first is skipped,
+    never counted twice."""
+    first = {}
+    for expense in expenses:
+        first.setdefault(expense.external_id, expense)
+    stored = set(
+        Expense.objects.for_org(organization)
+        .filter(external_id__in=list(first))
+        .values_list("external_id", flat=True)
+    )
+    new = [expense for key, expense in first.items() if key not in stored]
+    try:
+        with transaction.atomic():
+            return Expense.objects.bulk_create(new)
+    except IntegrityError:  # a concurrent writer stored some of them meanwhile
+        return [expense for expense in new if _insert_one(expense)]
+
+
+def _insert_one(expense: Expense) -> bool:
+    try:
+        with transaction.atomic():
+            expense.save()
+    except IntegrityError:
+        return False
+    return True
+
+
 @transaction.atomic
 def record_many(organization, rows: list[dict], source: str, user=None) -> list[tuple]:
     """All rows or none (the caller validated them); duplicates by external id are skipped."""

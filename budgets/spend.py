@@ -1,4 +1,5 @@
-"""Spend against a budget, aggregated in the database."""
+"""Spend against a budget, aggregated in the database: from the daily roll-ups, or from the
+expenses themselves for a tag-scoped budget (tags are not rolled up)."""
 
 import zoneinfo
 from decimal import Decimal
@@ -6,7 +7,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.db.models.functions import TruncDate
 
-from budgets.models import Expense
+from budgets.models import DailySpend, Expense
 
 
 def scoped_expenses(budget):
@@ -26,7 +27,34 @@ def scoped_expenses(budget):
     return expenses
 
 
+def scoped_rollups(budget):
+    """The roll-up rows that count against `budget` (which must not be tag-scoped)."""
+    rows = DailySpend.objects.for_org(budget.organization_id).filter(currency=budget.currency)
+    if budget.team_id:
+        rows = rows.filter(team_key=budget.team_id)
+    if budget.scope_provider:
+        rows = rows.filter(provider=budget.scope_provider)
+    if budget.scope_service_category:
+        rows = rows.filter(service_category=budget.scope_service_category)
+    if budget.scope_region:
+        rows = rows.filter(region=budget.scope_region)
+    return rows
+
+
 def daily_spend(budget, period) -> dict:
+    if budget.scope_tag_key:
+        return _daily_from_expenses(budget, period)
+    rows = (
+        scoped_rollups(budget)
+        .filter(day__gte=period.first_day, day__lte=period.last_day)
+        .values("day")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {row["day"]: row["total"] or Decimal(0) for row in rows}
+
+
+def _daily_from_expenses(budget, period) -> dict:
     tz = zoneinfo.ZoneInfo(budget.organization.time_zone)
     rows = (
         scoped_expenses(budget)

@@ -1,4 +1,5 @@
-"""Spend summaries over a date range, grouped in the database (no Python loop over expenses)."""
+"""Spend summaries over a date range, grouped in the database (no Python loop over expenses):
+from the daily roll-ups when the filters and grouping are roll-up keys, else from expenses."""
 
 import zoneinfo
 from dataclasses import dataclass
@@ -11,11 +12,19 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from budgets.models import Expense
+from budgets.models import DailySpend, Expense
+from costsite.orgs.models import Team
 from costsite.params import is_id
 from costsite.periods import check_supported_day
 
 GROUPS = ("day", "provider", "service", "team", "region", "purchase_type")
+ROLLED_UP_GROUPS = {
+    "": None,
+    "day": "day",
+    "provider": "provider",
+    "region": "region",
+    "team": "team_key",
+}
 MAX_DAYS = 3 * 366
 
 
@@ -115,30 +124,62 @@ def money(value) -> str:
 
 
 def summarize(org, query: SummaryQuery) -> dict:
-    expenses = expenses_in(org, query)
-    totals = expenses.aggregate(total=Sum("amount"), count=Count("id"))
-    result = {
+    if query.tag is None and query.group_by in ROLLED_UP_GROUPS:
+        totals, groups = _from_rollups(org, query)
+    else:
+        totals, groups = _from_expenses(org, query)
+    return {
         "start": query.start.isoformat(),
         "end": query.end.isoformat(),
         "currency": query.currency,
         "total": money(totals["total"]),
         "count": totals["count"],
         "group_by": query.group_by or None,
-        "groups": [],
+        "groups": [
+            {"key": "" if key is None else str(key), "total": money(total), "count": count}
+            for key, total, count in groups
+        ],
     }
-    if query.group_by:
-        rows = (
-            expenses.annotate(key=key_expression(org, query.group_by))
-            .values("key")
-            .annotate(total=Sum("amount"), count=Count("id"))
-            .order_by("key" if query.group_by == "day" else "-total")
-        )
-        result["groups"] = [
-            {
-                "key": "" if row["key"] is None else str(row["key"]),
-                "total": money(row["total"]),
-                "count": row["count"],
-            }
-            for row in rows
-        ]
-    return result
+
+
+def _from_expenses(org, query: SummaryQuery):
+    expenses = expenses_in(org, query)
+    totals = expenses.aggregate(total=Sum("amount"), count=Count("id"))
+    if not query.group_by:
+        return totals, []
+    rows = (
+        expenses.annotate(key=key_expression(org, query.group_by))
+        .values("key")
+        .annotate(total=Sum("amount"), count=Count("id"))
+        .order_by("key" if query.group_by == "day" else "-total")
+        .values_list("key", "total", "count")
+    )
+    return totals, list(rows)
+
+
+def _from_rollups(org, query: SummaryQuery):
+    rows = DailySpend.objects.for_org(org).filter(
+        currency=query.currency, day__gte=query.start, day__lte=query.end
+    )
+    if query.provider:
+        rows = rows.filter(provider=query.provider)
+    if query.team:
+        rows = rows.filter(team_key=query.team)
+    totals = rows.aggregate(total=Sum("amount"), count=Sum("expenses"))
+    totals["count"] = totals["count"] or 0
+    if not query.group_by:
+        return totals, []
+    field = ROLLED_UP_GROUPS[query.group_by]
+    grouped = rows.values(field).annotate(total=Sum("amount"), count=Sum("expenses")).order_by()
+    grouped = grouped.values_list(field, "total", "count")
+    if query.group_by == "team":
+        grouped = _by_team_name(org, grouped)
+    if query.group_by == "day":
+        return totals, sorted(grouped)
+    return totals, sorted(grouped, key=lambda row: -row[1])
+
+
+def _by_team_name(org, rows):
+    """Team ids → names (team names are unique in an organization)."""
+    names = dict(Team.objects.for_org(org).values_list("pk", "name"))
+    return [(names.get(team_key), total, count) for team_key, total, count in rows]

@@ -28,7 +28,9 @@ from budgets.forms import (
 )
 from budgets.models import Alert, AlertRule, Budget, Expense, ExpenseImport, ExpenseSource
 from budgets.summary import SummaryError, SummaryQuery, summarize
+from costsite.orgs import audit
 from costsite.orgs.access import org_for_user
+from costsite.orgs.models import AuditAction
 from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
 from costsite.params import is_id
 from costsite.periods import local_today
@@ -153,6 +155,7 @@ def budget_edit(request, org_slug, budget_id):
 def budget_delete(request, org_slug, budget_id):
     org, _ = org_for_user(request, org_slug, FINANCE_WRITERS)
     budget = _budget(org, budget_id)
+    audit.record(org, AuditAction.BUDGET_DELETED, budget)
     budget.delete()
     messages.success(request, f"Deleted {budget.name} and its allocations.")
     return redirect("budgets:list", org_slug=org.slug)

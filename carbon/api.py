@@ -1,8 +1,9 @@
 """REST API: footprint of a workload, and greener regions for it."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Sum
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -19,11 +20,12 @@ from carbon import equivalents, green_regions, records
 from carbon.footprint import FootprintError, compute
 from carbon.inputs import FootprintInput
 from carbon.models import CarbonAlert, CarbonBudget, CarbonRecord
-from costsite.orgs.api import READ_ERRORS, crud_schema
+from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, crud_schema
 from costsite.orgs.models import Team
 from costsite.orgs.roles import FINANCE_WRITERS, READERS, SPEND_WRITERS
 from costsite.orgs.viewsets import (
     OrgContextViewSet,
+    OrgPrimaryKeyField,
     OrgScopedFieldsMixin,
     OrgScopedModelViewSet,
     OrgScopedSerializer,
@@ -177,6 +179,13 @@ class RecordSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def plausible_time(value):
+    """Jobs ran this century and not more than a year ahead (like expenses)."""
+    if not datetime(2000, 1, 1, tzinfo=UTC) <= value <= timezone.now() + timedelta(days=366):
+        raise serializers.ValidationError("Must be between 2000 and a year from now.")
+    return value
+
+
 class RecordInput(OrgScopedFieldsMixin, serializers.Serializer):
     name = serializers.CharField(max_length=200)
     external_id = serializers.CharField(
@@ -185,9 +194,9 @@ class RecordInput(OrgScopedFieldsMixin, serializers.Serializer):
         allow_blank=True,
         help_text="Send the same id with each report of a job.",
     )
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False)
-    started_at = serializers.DateTimeField()
-    ended_at = serializers.DateTimeField(required=False)
+    team = OrgPrimaryKeyField(queryset=Team.objects.all(), required=False)
+    started_at = serializers.DateTimeField(validators=[plausible_time])
+    ended_at = serializers.DateTimeField(required=False, validators=[plausible_time])
     samples = SampleSerializer(
         many=True,
         required=False,
@@ -205,7 +214,7 @@ class RecordInput(OrgScopedFieldsMixin, serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: RecordSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: RecordSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: RecordSerializer, **READ_ERRORS}),
     destroy=extend_schema(responses={204: None, **READ_ERRORS}),
 )
@@ -377,7 +386,7 @@ class CarbonBudgetViewSet(OrgScopedModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: CarbonAlertSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: CarbonAlertSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: CarbonAlertSerializer, **READ_ERRORS}),
 )
 class CarbonAlertViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

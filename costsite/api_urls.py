@@ -23,6 +23,7 @@ from costsite.orgs.api import (
     OrganizationViewSet,
     TeamViewSet,
 )
+from costsite.orgs.audit_api import AuditEventViewSet
 from costsite.routers import OptionalSlashRouter
 from estimates.api import (
     CatalogViewSet,
@@ -46,6 +47,7 @@ org.register("members", MembershipViewSet, basename="membership")
 org.register("invitations", InvitationViewSet, basename="invitation")
 org.register("teams", TeamViewSet, basename="team")
 org.register("tokens", ApiTokenViewSet, basename="apitoken")
+org.register("audit-events", AuditEventViewSet, basename="audit-event")
 org.register("channels", ChannelViewSet, basename="channel")
 org.register("budgets", BudgetViewSet, basename="budget")
 org.register("alert-rules", AlertRuleViewSet, basename="alert-rule")

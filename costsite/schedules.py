@@ -19,6 +19,7 @@ SCHEDULES = {
         None,
     ),
     "spot: poll fleets": ("spot.tasks.poll_fleets", Schedule.MINUTES, 1),
+    "budgets: resume stalled imports": ("budgets.importer.resume_stalled", Schedule.MINUTES, 5),
     "notify: retry due deliveries": (
         "costsite.notify.tasks.retry_due_deliveries",
         Schedule.MINUTES,

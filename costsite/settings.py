@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "csp",
     "costsite.accounts",
     "costsite.orgs",
     "costsite.notify",
@@ -58,11 +59,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "costsite.orgs.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -172,6 +175,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# One policy for every page, admin and the API docs included: no inline script or style (data
+# for charts travels in `json_script` blocks, which are not executed), no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -243,6 +262,12 @@ if env_bool("Q_SYNC", False):
 COSTSITE_WEBHOOK_ALLOW_PRIVATE = env_bool("COSTSITE_WEBHOOK_ALLOW_PRIVATE", False)
 COSTSITE_WEBHOOK_TIMEOUT_S = float(os.environ.get("COSTSITE_WEBHOOK_TIMEOUT_S", "5"))
 COSTSITE_INVITATION_DAYS = int(os.environ.get("COSTSITE_INVITATION_DAYS", "7"))
+# Log-in throttling (costsite/accounts/throttle.py): failures per account name and per client
+# address within the window; at the limit, logins are refused until the window ends. The
+# address limit is higher because many people can share one address (offices, VPNs).
+COSTSITE_LOGIN_MAX_FAILURES = int(os.environ.get("COSTSITE_LOGIN_MAX_FAILURES", "5"))
+COSTSITE_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("COSTSITE_LOGIN_MAX_FAILURES_PER_IP", "20"))
+COSTSITE_LOGIN_WINDOW_MINUTES = int(os.environ.get("COSTSITE_LOGIN_WINDOW_MINUTES", "15"))
 # Public base URL used in links sent by email (invitations); pages use the request's host.
 COSTSITE_BASE_URL = os.environ.get("COSTSITE_BASE_URL", "http://127.0.0.1:8000")
 

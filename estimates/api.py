@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS, crud_schema
+from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, crud_schema
 from costsite.orgs.roles import FINANCE_WRITERS, OPERATORS, READERS
 from costsite.orgs.viewsets import (
     OrgContextViewSet,
@@ -98,7 +98,9 @@ class EstimatesViewSet(ReadOnlyRequestsMixin, OrgContextViewSet):
 
 class SavedEstimateSerializer(OrgScopedSerializer):
     result = serializers.JSONField(read_only=True)
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    created_by = serializers.EmailField(
+        source="created_by.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = SavedEstimate
@@ -116,7 +118,7 @@ class SavedEstimateSerializer(OrgScopedSerializer):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: SavedEstimateSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: SavedEstimateSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: SavedEstimateSerializer, **READ_ERRORS}),
     create=extend_schema(
         description="Compute and save: `kind` (estimate, compare, commitment, ci_plan) and "
@@ -338,7 +340,7 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: OrgPriceSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: OrgPriceSerializer(many=True), **LIST_ERRORS}),
     destroy=extend_schema(responses={204: None, **READ_ERRORS}),
 )
 class OrgPriceViewSet(

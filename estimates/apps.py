@@ -8,5 +8,7 @@ class EstimatesConfig(AppConfig):
     def ready(self):
         from costsite import demo
         from estimates.demo import seed_runs
+        from estimates.offers import connect_signals
 
         demo.register(seed_runs)
+        connect_signals()

@@ -8,7 +8,6 @@ import numpy as np
 
 from estimates import interruptions
 from estimates.estimate import money
-from estimates.models import PurchaseOption
 from estimates.offers import OfferTable
 
 
@@ -30,15 +29,15 @@ class Requirements:
 def matching(table: OfferTable, req: Requirements) -> np.ndarray:
     mask = np.ones(len(table), dtype=bool)
     if req.accelerator_names:
-        mask &= np.isin(table.accelerator, [n.lower() for n in req.accelerator_names])
+        mask &= table.is_in("accelerator", [n.lower() for n in req.accelerator_names])
     if req.min_gpu_memory_gb:
         mask &= table.gpu_memory_gb >= req.min_gpu_memory_gb
     if req.providers:
-        mask &= np.isin(table.provider, req.providers)
+        mask &= table.is_in("provider", req.providers)
     if req.regions:
-        mask &= np.isin(table.region, req.regions)
+        mask &= table.is_in("region", req.regions)
     if req.purchase_options:
-        mask &= np.isin(table.option, req.purchase_options)
+        mask &= table.is_in("option", req.purchase_options)
     return mask
 
 
@@ -56,7 +55,7 @@ def compare(table: OfferTable, req: Requirements) -> dict:
         else interruptions.AWS_BUCKETS[interruptions.DEFAULT_BUCKET]
     )
     overhead = np.where(
-        table.option[idx] == PurchaseOption.SPOT,
+        table.spot[idx],
         interruptions.overhead_fraction_vector(
             hours,
             nodes,

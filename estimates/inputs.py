@@ -4,6 +4,8 @@ Each serializer checks types and ranges, resolves catalogue names (with "did you
 and builds the plain dataclass the domain function takes (`to_domain()`).
 """
 
+import copy
+
 from rest_framework import serializers
 
 from estimates import interruptions, lookup
@@ -18,6 +20,10 @@ MAX_GB = 10_000_000
 MAX_GPUS = 100_000
 
 
+def _nests(field) -> bool:
+    return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
+
+
 def lookup_errors(func):
     """Run a catalogue lookup, turning its error into a field error."""
     try:
@@ -28,6 +34,16 @@ def lookup_errors(func):
 
 class CatalogueInput(serializers.Serializer):
     """Input that names catalogue rows; the snapshot comes in the context ("catalogue")."""
+
+    def get_fields(self):
+        """DRF's, without deep copies of flat fields: DRF deep-copies every declared field for
+        each serializer instance, rebuilding it from its arguments (a third of a compare
+        request). A declared field is never bound or validated itself, and binding sets
+        attributes on the copy, so a shallow copy is enough for a field with no nested fields."""
+        return {
+            name: copy.deepcopy(field) if _nests(field) else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
 
     @property
     def catalogue(self):

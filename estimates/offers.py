@@ -3,20 +3,21 @@ discounts applied, as one table of offers (also as numpy arrays for vectorised s
 
 An offer is one instance type in one region under one purchase option. For an organization:
 its own price row wins; otherwise the public price less its discount for that provider;
-otherwise the public price. The table is cached per organization and rebuilt when any price or
-discount changes (one aggregate query per request checks that).
+otherwise the public price. The table is cached per process and organization, keyed by the
+versions (costsite.cache) of the public catalogue and of the organization's own prices, which
+every save or delete of such a row bumps: a request reads them from the shared cache and runs
+no query while nothing changed.
 """
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import numpy as np
-from django.db import connection
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 
+from costsite.cache import VersionedMemo, bump, version
 from estimates.models import (
     Accelerator,
     InstanceType,
@@ -27,6 +28,27 @@ from estimates.models import (
 )
 
 HUNDRED = Decimal(100)
+
+# The version (costsite.cache) of the public catalogue: prices, regions, instance types,
+# accelerators and what apps built on them derive from them (carbon figures). Bumped on every
+# save or delete of such a row: loading the catalogue, admin edits, price refreshes.
+CATALOGUE_VERSION = "catalogue"
+
+
+def org_prices_version(org_id) -> str:
+    """The version of one organization's own prices and discounts."""
+    return f"prices:{org_id}"
+
+
+def _catalogue_changed(instance=None, **kwargs):
+    org_id = getattr(instance, "organization_id", None)
+    bump(org_prices_version(org_id) if org_id else CATALOGUE_VERSION)
+
+
+def connect_signals():
+    for model in (Accelerator, InstanceType, Price, ProviderDiscount, Region):
+        post_save.connect(_catalogue_changed, sender=model, dispatch_uid="catalogue-save")
+        post_delete.connect(_catalogue_changed, sender=model, dispatch_uid="catalogue-delete")
 
 
 @dataclass(frozen=True)
@@ -88,6 +110,12 @@ class OfferTable:
         self.family = np.array([o.family.lower() for o in offers], dtype=object)
         self.accelerator = np.array([o.accelerator.lower() for o in offers], dtype=object)
         self.option = np.array([o.purchase_option for o in offers], dtype=object)
+        self.spot = self.option == PurchaseOption.SPOT
+        # Integer codes of the text columns, for `is_in` (isin on object arrays sorts objects).
+        self.codes = {
+            name: _codes(getattr(self, name))
+            for name in ("provider", "region", "accelerator", "option")
+        }
         # The on-demand price of the same instance in the same region (NaN if none).
         self.on_demand_price = np.full(n, np.nan)
         for i, o in enumerate(offers):
@@ -95,12 +123,24 @@ class OfferTable:
             if j is not None:
                 self.on_demand_price[i] = self.price[j]
 
+    def is_in(self, column: str, values) -> np.ndarray:
+        """Which offers have one of `values` in `column` (provider, region, accelerator or
+        option; accelerator names in lower case)."""
+        codes, index = self.codes[column]
+        return np.isin(codes, [index[v] for v in values if v in index])
+
     def get(self, provider, region, instance_type, purchase_option) -> Offer | None:
         i = self.by_key.get((provider, region, instance_type, purchase_option))
         return None if i is None else self.offers[i]
 
     def __len__(self):
         return len(self.offers)
+
+
+def _codes(column: np.ndarray) -> tuple[np.ndarray, dict]:
+    index: dict = {}
+    codes = np.array([index.setdefault(v, len(index)) for v in column], dtype=np.int64)
+    return codes, index
 
 
 def _offer(price: Price, amount: Decimal, source: str, origin: str) -> Offer:
@@ -159,63 +199,23 @@ def build_offers(org) -> list[Offer]:
     return offers
 
 
-VERSION_SQL = f"""
-    SELECT
-      (SELECT max(updated_at) FROM {Price._meta.db_table}
-        WHERE organization_id IS NULL OR organization_id = %(org)s),
-      (SELECT count(*) FROM {Price._meta.db_table}
-        WHERE organization_id IS NULL OR organization_id = %(org)s),
-      (SELECT max(updated_at) FROM {ProviderDiscount._meta.db_table}
-        WHERE organization_id = %(org)s),
-      (SELECT count(*) FROM {ProviderDiscount._meta.db_table}
-        WHERE organization_id = %(org)s)
-"""  # noqa: S608 - table names from the models, values as parameters
-
-
 def _version(org):
-    """Changes whenever a price or discount the organization sees is added, changed or removed
-    (loading the catalogue re-saves every public price). One round trip."""
-    with connection.cursor() as cursor:
-        cursor.execute(VERSION_SQL, {"org": org.pk if org else None})
-        return tuple(cursor.fetchone())
+    """Changes whenever a price or discount the organization sees is added, changed or removed."""
+    return version(CATALOGUE_VERSION), version(org_prices_version(org.pk)) if org else 0
 
 
-class _Cache:
-    """A small per-process LRU of offer tables, keyed by organization and data version."""
-
-    def __init__(self, size=32):
-        self.size = size
-        self.tables: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, org) -> OfferTable:
-        org_id = org.pk if org else None
-        version = _version(org)
-        with self.lock:
-            hit = self.tables.get(org_id)
-            if hit and hit[0] == version:
-                self.tables.move_to_end(org_id)
-                return hit[1]
-        table = OfferTable(build_offers(org), load_catalogue())
-        with self.lock:
-            self.tables[org_id] = (version, table)
-            self.tables.move_to_end(org_id)
-            while len(self.tables) > self.size:
-                self.tables.popitem(last=False)
-        return table
-
-    def clear(self):
-        with self.lock:
-            self.tables.clear()
-
-
-_cache = _Cache()
+# Without a shared cache, another process's change reaches this one within 30 s.
+_tables = VersionedMemo(size=32, local_max_age=30.0)
 
 
 def offer_table(org) -> OfferTable:
     """The offers `org` sees (None: the public catalogue)."""
-    return _cache.get(org)
+    return _tables.get(
+        org.pk if org else None,
+        _version(org),
+        lambda: OfferTable(build_offers(org), load_catalogue()),
+    )
 
 
 def clear_cache():
-    _cache.clear()
+    _tables.clear()

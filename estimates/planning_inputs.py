@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from costsite.orgs.models import Team
-from costsite.orgs.viewsets import OrgScopedSerializer
+from costsite.orgs.viewsets import OrgPrimaryKeyField, OrgScopedSerializer
 from estimates import lookup, memory, planning, training
 from estimates.inputs import MAX_GPUS, MAX_HOURS, CatalogueInput, WhereFilters, lookup_errors
 from estimates.models import Accelerator, Precision, PurchaseOption, TrainingRun
@@ -25,8 +25,12 @@ def find_accelerator(catalogue, value: str) -> Accelerator:
 
 
 class WorkloadFields(CatalogueInput):
-    params = serializers.FloatField(min_value=1, max_value=MAX_PARAMS, required=False)
-    tokens = serializers.FloatField(min_value=1, max_value=MAX_TOKENS, required=False)
+    params = serializers.FloatField(
+        min_value=1, max_value=MAX_PARAMS, required=False, allow_null=True
+    )
+    tokens = serializers.FloatField(
+        min_value=1, max_value=MAX_TOKENS, required=False, allow_null=True
+    )
     flops = serializers.FloatField(
         min_value=1, max_value=MAX_FLOPS, required=False, help_text="Instead of params/tokens."
     )
@@ -167,15 +171,25 @@ class TradeoffsInput(WorkloadFields, WhereFilters):
         return attrs
 
 
+class NameField(serializers.SlugRelatedField):
+    """A catalogue row by name; a name no row can have (a NUL byte, which PostgreSQL cannot
+    even compare) is refused before the lookup."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
+
+
 class TrainingRunSerializer(OrgScopedSerializer):
-    accelerator = serializers.SlugRelatedField(
-        slug_field="name", queryset=Accelerator.objects.all()
+    accelerator = NameField(slug_field="name", queryset=Accelerator.objects.all())
+    team = OrgPrimaryKeyField(queryset=Team.objects.all(), required=False, allow_null=True)
+    params = serializers.FloatField(
+        min_value=1, max_value=MAX_PARAMS, required=False, allow_null=True
     )
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), required=False, allow_null=True
+    tokens = serializers.FloatField(
+        min_value=1, max_value=MAX_TOKENS, required=False, allow_null=True
     )
-    params = serializers.FloatField(min_value=1, max_value=MAX_PARAMS, required=False)
-    tokens = serializers.FloatField(min_value=1, max_value=MAX_TOKENS, required=False)
     flops = serializers.FloatField(min_value=1, max_value=MAX_FLOPS, required=False)
     gpu_count = serializers.IntegerField(min_value=1, max_value=MAX_GPUS)
     gpu_hours = serializers.FloatField(min_value=0.001, max_value=1e9, required=False)

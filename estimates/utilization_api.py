@@ -1,5 +1,7 @@
 """REST API: GPU utilisation samples (bulk JSON and CSV upload) and right-sizing."""
 
+from datetime import UTC
+
 import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -8,11 +10,12 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS
+from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from costsite.orgs.models import Team
 from costsite.orgs.roles import OPERATORS
 from costsite.orgs.viewsets import (
     OrgContextViewSet,
+    OrgPrimaryKeyField,
     OrgScopedFieldsMixin,
     OrgScopedViewSet,
     ReadOnlyRequestsMixin,
@@ -97,9 +100,7 @@ class UtilizationSampleInput(serializers.Serializer):
 
 class UtilizationBulkInput(OrgScopedFieldsMixin, serializers.Serializer):
     samples = UtilizationSampleInput(many=True, allow_empty=False, max_length=MAX_BULK_SAMPLES)
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), required=False, allow_null=True
-    )
+    team = OrgPrimaryKeyField(queryset=Team.objects.all(), required=False, allow_null=True)
 
 
 class UtilizationUploadInput(OrgScopedFieldsMixin, serializers.Serializer):
@@ -115,9 +116,7 @@ class UtilizationUploadInput(OrgScopedFieldsMixin, serializers.Serializer):
     provider = serializers.ChoiceField(choices=Provider.choices, required=False, allow_blank=True)
     region = serializers.CharField(max_length=40, required=False, allow_blank=True)
     instance_type = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), required=False, allow_null=True
-    )
+    team = OrgPrimaryKeyField(queryset=Team.objects.all(), required=False, allow_null=True)
 
     def validate_file(self, upload):
         try:
@@ -132,9 +131,17 @@ class UtilizationStoredSerializer(serializers.Serializer):
     duplicates = serializers.IntegerField(help_text="Samples already stored, skipped.")
 
 
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO date-time compared in UTC: PostgreSQL refuses offsets beyond ±15:59, which
+    ISO 8601 allows (e.g. +21:46)."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.astimezone(UTC) if value else value)
+
+
 class UtilizationSampleFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    since = UtcDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="at", lookup_expr="lt")
     team = django_filters.NumberFilter(field_name="team_id")
 
     class Meta:
@@ -153,7 +160,7 @@ def upload_samples(form) -> tuple[list, list]:
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: UtilizationSampleSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: UtilizationSampleSerializer(many=True), **LIST_ERRORS}),
 )
 class UtilizationViewSet(OrgScopedViewSet, mixins.ListModelMixin):
     """GPU utilisation samples per job (one row per GPU per reading), for right-sizing."""

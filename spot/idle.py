@@ -33,6 +33,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from costsite.orgs.audit import record as record_audit
+from costsite.orgs.models import AuditAction
 from estimates.models import Provider, Region
 from spot import idle_rates
 from spot.models import IdleKind, IdleResource, IdleScan, ScanStatus
@@ -427,11 +429,22 @@ def _delete_in_aws(client, resource: IdleResource) -> None:
         client.terminate_instances(InstanceIds=[resource.resource_id])
 
 
+def _audit_details(resource: IdleResource, **extra) -> dict:
+    return {
+        "region": resource.region,
+        "scan": resource.scan_id,
+        "monthly_cost": str(resource.monthly_cost),
+        "currency": resource.currency,
+        **extra,
+    }
+
+
 def delete(resources: Iterable[IdleResource], user) -> list[DeleteResult]:
     """Delete each resource in AWS; one failure does not stop the others.
 
     Deleted rows get deleted_at/deleted_by; failed ones get delete_error. Both are also written
-    to the `costsite.audit` log with who asked, the organization and the monthly cost.
+    to the `costsite.audit` log with who asked, the organization and the monthly cost, and to
+    the organization's audit events.
     """
     who = getattr(user, "email", str(user))
     clients = {}
@@ -462,6 +475,13 @@ def delete(resources: Iterable[IdleResource], user) -> list[DeleteResult]:
                 resource.scan_id,
                 error,
             )
+            record_audit(
+                resource.organization,
+                AuditAction.IDLE_RESOURCE_DELETE_FAILED,
+                resource,
+                actor=user,
+                details=_audit_details(resource, error=error),
+            )
             results.append(
                 DeleteResult(resource.pk, resource.resource_id, resource.kind, "failed", error)
             )
@@ -479,6 +499,13 @@ def delete(resources: Iterable[IdleResource], user) -> list[DeleteResult]:
             resource.scan_id,
             resource.monthly_cost,
             resource.currency,
+        )
+        record_audit(
+            resource.organization,
+            AuditAction.IDLE_RESOURCE_DELETED,
+            resource,
+            actor=user,
+            details=_audit_details(resource),
         )
         results.append(DeleteResult(resource.pk, resource.resource_id, resource.kind, "deleted"))
     return results

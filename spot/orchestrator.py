@@ -427,9 +427,23 @@ def release(fleet: Fleet, end_reason: str) -> None:
 # --- The poll ----------------------------------------------------------------------------------
 
 
+def resume_abandoned(fleet: Fleet) -> None:
+    """Finish what an interruption handler killed half-way left undone (its retry finds the
+    attempt already claimed): charge the ended attempts, and put a fleet short of running
+    instances back to recovering so its slots are refilled, rather than stuck "running"."""
+    ended = fleet.attempts.filter(charged=False, ended_at__isnull=False)
+    for attempt in ended.exclude(state=AttemptState.RUNNING):
+        accounting.charge(attempt)
+    running = fleet.attempts.filter(state=AttemptState.RUNNING).count()
+    if not fleet.is_final and running < fleet.target_count:
+        transition(fleet, (FleetStatus.RUNNING, FleetStatus.INTERRUPTED), FleetStatus.RECOVERING)
+
+
 def poll(fleet: Fleet, record_event) -> None:
     """One round for one fleet: notice lost instances (`record_event(attempt, state)` records
-    and handles them), refill empty slots, release the instances of ended fleets."""
+    and handles them), finish abandoned interruptions, refill empty slots, release the
+    instances of ended fleets."""
+    resume_abandoned(fleet)
     if fleet.is_final:
         release(fleet, END_REASONS[fleet.status])
         return

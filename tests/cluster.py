@@ -49,11 +49,18 @@ def qcluster(broker: str, monkeypatch, **extra_env):
     try:
         yield cluster
     finally:
+        stop(cluster)
+
+
+def stop(cluster) -> None:
+    """SIGTERM, then SIGKILL after 5 s; a cluster a test already killed is fine."""
+    try:
         os.killpg(cluster.pid, signal.SIGTERM)
-        try:
-            cluster.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(cluster.pid, signal.SIGKILL)
+        cluster.wait(timeout=5)
+    except ProcessLookupError:
+        cluster.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.killpg(cluster.pid, signal.SIGKILL)
 
 
 def wait_for(check, cluster, seconds=60):

@@ -1525,3 +1525,24 @@ PAGE_CASES += [
     Case("estimates:rightsizing", "get", EP + "/rightsizing/", READERS, 200, fixtures=CATALOG),
     Case("estimates:rightsizing", "post", EP + "/rightsizing/", OPERATORS, 302, utilization_file),
 ]
+
+
+# --- the audit log -----------------------------------------------------------------------------
+
+
+def new_audit_event(org, actor):
+    return new_invitation(org, actor).organization.audit_events.latest("pk")
+
+
+API_CASES += [
+    Case("api:audit-event-list", "get", "/api/v1/orgs/{org}/audit-events/", MANAGERS, 200),
+    Case(
+        "api:audit-event-detail",
+        "get",
+        "/api/v1/orgs/{org}/audit-events/{id}/",
+        MANAGERS,
+        200,
+        obj=new_audit_event,
+    ),
+]
+PAGE_CASES += [Case("orgs:audit", "get", PAGE + "/settings/audit/", MANAGERS, 200)]

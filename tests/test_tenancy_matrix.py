@@ -6,7 +6,7 @@ ids under one's own slug. Pages: the same people by session.
 """
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from costsite.orgs.roles import Role
 from costsite.orgs.tokens import issue_token
@@ -28,8 +28,8 @@ API_ACTORS = [
 PAGE_ACTORS = [*ROLES, "outsider", "anonymous"]
 
 
-def org_scoped_url_names():
-    """URL names of every route with <org_slug> in it, from the live URL configuration."""
+def url_routes():
+    """(URL name with namespace, route) of every route in the live URL configuration."""
 
     def walk(patterns, prefix="", namespace=None):
         for pattern in patterns:
@@ -38,10 +38,21 @@ def org_scoped_url_names():
                 ns = pattern.namespace
                 inner = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
                 yield from walk(pattern.url_patterns, route, inner)
-            elif isinstance(pattern, URLPattern) and "org_slug" in route:
-                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), route
 
-    return set(walk(get_resolver().url_patterns))
+    return list(walk(get_resolver().url_patterns))
+
+
+def org_scoped_url_names():
+    """URL names of every route with <org_slug> in it."""
+    return {name for name, route in url_routes() if "org_slug" in route}
+
+
+def api_paths_outside_organizations():
+    """Paths of the API routes without <org_slug> (the caller's organization list)."""
+    names = {n for n, route in url_routes() if n.startswith("api:") and "org_slug" not in route}
+    return sorted(reverse(name) for name in names if name != "api:api-root")
 
 
 def test_every_org_scoped_url_is_in_the_matrix():
@@ -118,11 +129,31 @@ def test_api_matrix(case, actor, org_a, org_b, member, request):
     assert response.status_code == expected_api_status(case, actor, role), response.content
 
 
-@pytest.mark.parametrize("case", [c for c in API_CASES if c.obj], ids=lambda c: c.id)
-def test_api_foreign_id_under_own_slug_is_404(case, org_a, org_b, alice, request):
+FOREIGN_ID_CALLERS = {
+    "owner_session": lambda org, owner: api_client(user=owner),
+    "owner_write_token": lambda org, owner: api_client(
+        token=issue_token(org, owner, "w", "write")[1]
+    ),
+}
+
+
+# Session-only endpoints refuse tokens with 403 before looking anything up (the matrix checks it).
+FOREIGN_ID_PARAMS = [
+    pytest.param(case, caller, id=f"{case.id}-{caller}")
+    for case in API_CASES
+    if case.obj
+    for caller in FOREIGN_ID_CALLERS
+    if not (case.session_only and caller != "owner_session")
+]
+
+
+@pytest.mark.parametrize(("case", "caller"), FOREIGN_ID_PARAMS)
+def test_api_foreign_id_under_own_slug_is_404(case, caller, org_a, org_b, alice, request):
+    """Org B's object addressed under org A's slug, by A's owner: as if it did not exist."""
     use_fixtures(case, request)
     foreign = case.obj(org_b, None)
-    response = call(api_client(user=alice), case, case.url(org_a.slug, foreign.pk), org_a)
+    client = FOREIGN_ID_CALLERS[caller](org_a, alice)
+    response = call(client, case, case.url(org_a.slug, foreign.pk), org_a)
     assert response.status_code == 404
 
 
@@ -174,6 +205,17 @@ def test_org_list_shows_only_the_callers_organizations(org_a, org_b, alice, char
 
 def test_org_list_needs_credentials(db):
     assert api_client().get("/api/v1/orgs/").status_code == 401
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("credentials", ["revoked_token", "expired_token", "bad_token"])
+def test_api_outside_organizations_refuses_bad_tokens(credentials, method, request, db):
+    token = "cst_notatoken" if credentials == "bad_token" else request.getfixturevalue(credentials)
+    client = api_client(token=token)
+    paths = api_paths_outside_organizations()
+    assert paths
+    for path in paths:
+        assert getattr(client, method)(path, {}).status_code == 401, path
 
 
 def test_creating_an_organization_needs_a_session(org_a, alice, alice_write_token):

@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from costsite.accounts.forms import AdminLoginForm
 from costsite.accounts.models import User
+
+# The admin's log-in page is throttled like the portal's.
+admin.site.login_form = AdminLoginForm
 
 
 class SuperuserOnlyMixin:

@@ -1,7 +1,44 @@
 from django import forms
-from django.contrib.auth.forms import BaseUserCreationForm
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 
+from costsite.accounts import throttle
 from costsite.accounts.models import User
+
+THROTTLED = (
+    "Too many failed log-in attempts for this account or from this address. "
+    "Try again in %(minutes)d minutes."
+)
+
+
+class ThrottledLoginMixin:
+    """Refuses to check any password while the name or the address is locked (see throttle)."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        ip = self.request.META.get("REMOTE_ADDR") if self.request else None
+        if throttle.is_locked(username, ip):
+            raise forms.ValidationError(
+                THROTTLED,
+                code="throttled",
+                params={"minutes": settings.COSTSITE_LOGIN_WINDOW_MINUTES},
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            throttle.record_failure(username, ip)
+            raise
+        throttle.record_success(username)
+        return cleaned
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass
 
 
 class SignupForm(BaseUserCreationForm):

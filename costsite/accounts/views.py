@@ -1,8 +1,10 @@
 from django.contrib.auth import login
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
 from django.shortcuts import redirect, render
 
-from costsite.accounts.forms import SignupForm
+from costsite.accounts.forms import LoginForm, SignupForm
 from costsite.orgs import invitations
 from costsite.orgs.membership import create_organization
 
@@ -39,3 +41,17 @@ def signup(request):
         "accounts/signup.html",
         {"form": form, "invitation": invitation, "invite_error": invite_error},
     )
+
+
+class ThrottledLoginView(LoginView):
+    """The log-in page; a refusal because of too many failures answers 429."""
+
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, "throttled"):
+            response.status_code = 429
+        return response

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from costsite.notify import channels, delivery
 from costsite.notify.models import Channel, Delivery
-from costsite.orgs.api import READ_ERRORS, crud_schema
+from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, crud_schema
 from costsite.orgs.exceptions import Conflict
 from costsite.orgs.roles import MANAGERS
 from costsite.orgs.viewsets import OrgScopedModelViewSet, OrgScopedSerializer
@@ -104,6 +104,9 @@ class ChannelViewSet(OrgScopedModelViewSet):
         )
         serializer.context["show_secret"] = True
 
+    def perform_destroy(self, instance):
+        channels.delete_channel(instance)
+
     @extend_schema(
         request=None,
         description="Queue a test message to this channel; poll the delivery log for the result.",
@@ -134,7 +137,7 @@ class ChannelViewSet(OrgScopedModelViewSet):
 
     @extend_schema(
         description="The delivery log of this channel, newest first.",
-        responses={200: DeliverySerializer(many=True), **READ_ERRORS},
+        responses={200: DeliverySerializer(many=True), **LIST_ERRORS},
     )
     @action(detail=True, methods=["get"])
     def deliveries(self, request, *args, **kwargs):

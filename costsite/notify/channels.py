@@ -1,4 +1,4 @@
-"""Validating and creating alert channels."""
+"""Validating, creating and deleting alert channels."""
 
 import secrets
 
@@ -7,6 +7,8 @@ from django.core.validators import URLValidator, validate_email
 
 from costsite.notify import ssrf
 from costsite.notify.models import Channel, ChannelKind
+from costsite.orgs import audit
+from costsite.orgs.models import AuditAction
 
 MAX_EMAILS = 20
 
@@ -37,7 +39,7 @@ def new_secret() -> str:
 
 def create_channel(org, name: str, kind: str, target: str, enabled: bool = True) -> Channel:
     """Create a channel; webhook channels get a signing secret (show it to the user once)."""
-    return Channel.objects.create(
+    channel = Channel.objects.create(
         organization=org,
         name=name,
         kind=kind,
@@ -45,9 +47,20 @@ def create_channel(org, name: str, kind: str, target: str, enabled: bool = True)
         enabled=enabled,
         secret=new_secret() if kind == ChannelKind.WEBHOOK else "",
     )
+    # The target is not recorded: webhook URLs can carry credentials (Slack's do).
+    audit.record(org, AuditAction.CHANNEL_CREATED, channel, details={"kind": kind})
+    return channel
 
 
 def rotate_secret(channel: Channel) -> str:
     channel.secret = new_secret()
     channel.save(update_fields=["secret"])
+    audit.record(channel.organization, AuditAction.CHANNEL_SECRET_ROTATED, channel)
     return channel.secret
+
+
+def delete_channel(channel: Channel) -> None:
+    audit.record(
+        channel.organization, AuditAction.CHANNEL_DELETED, channel, details={"kind": channel.kind}
+    )
+    channel.delete()

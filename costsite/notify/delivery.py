@@ -1,12 +1,17 @@
 """Queueing events for channels and delivering them with bounded retries.
 
 A delivery is claimed with a conditional UPDATE before each attempt, so two workers (or a
-duplicated task) never send it at the same time. A worker that dies mid-attempt leaves the
-delivery in `sending`; the sweeper puts it back in line after `STALE_AFTER`. Receivers can
-de-duplicate on the `X-Costsite-Delivery` header, since such a resend can repeat a request
-whose response was lost.
+duplicated task) never send it at the same time, and a delivered one is never sent again. The
+deliveries of one event are sent concurrently, so a slow or dead target does not hold back the
+other channels of the same alert. A worker that dies mid-attempt leaves the delivery in
+`sending`; the sweeper logs that attempt as abandoned and puts the delivery back in line after
+`STALE_AFTER`. Delivery is therefore at least once: the receiver may have got the abandoned
+request, so every payload carries an `id` (also in the `X-Costsite-Delivery` header) that is
+the same on every attempt, for receivers to de-duplicate on.
 """
 
+import uuid
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import timedelta
 
 from django.db import transaction
@@ -30,6 +35,7 @@ STALE_AFTER = timedelta(minutes=5)
 
 def build_payload(org, event: str, title: str, text: str, data=None, url: str = "") -> dict:
     return {
+        "id": uuid.uuid4().hex,
         "event": event,
         "organization": org.slug,
         "title": title,
@@ -41,7 +47,23 @@ def build_payload(org, event: str, title: str, text: str, data=None, url: str = 
 
 
 def enqueue(delivery_id: int) -> None:
-    async_task("costsite.notify.tasks.deliver", delivery_id, task_name=f"deliver-{delivery_id}")
+    # The delivery log is the result; failed tasks are still saved.
+    async_task(
+        "costsite.notify.tasks.deliver",
+        delivery_id,
+        task_name=f"deliver-{delivery_id}",
+        save=False,
+    )
+
+
+def enqueue_all(delivery_ids: list[int]) -> None:
+    """One task for the deliveries of one event: it sends them concurrently."""
+    async_task(
+        "costsite.notify.tasks.deliver_all",
+        delivery_ids,
+        task_name=f"deliver-{delivery_ids[0]}-{len(delivery_ids)}",
+        save=False,
+    )
 
 
 def notify(channels, event: str, title: str, text: str, data=None, url: str = ""):
@@ -59,8 +81,8 @@ def notify(channels, event: str, title: str, text: str, data=None, url: str = ""
                 payload=payload,
             )
         )
-    for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: enqueue(pk))
+    if deliveries:
+        transaction.on_commit(lambda ids=[d.pk for d in deliveries]: enqueue_all(ids))
     return deliveries
 
 
@@ -86,15 +108,28 @@ def claim(delivery_id: int, now) -> bool:
 
 def attempt(delivery_id: int) -> Delivery | None:
     """Make one attempt if the delivery is due and nobody else holds it; returns it after."""
+    done = attempt_all([delivery_id])
+    return done[0] if done else None
+
+
+def attempt_all(delivery_ids: list[int]) -> list[Delivery]:
+    """One attempt at each delivery that is due and not held by another worker. The sends run
+    concurrently (they touch no database), and each outcome is recorded as soon as it is in,
+    so a fast channel's result does not wait for a slow one's timeout."""
     now = timezone.now()
-    if not claim(delivery_id, now):
-        return None
-    delivery = Delivery.objects.select_related("channel", "channel__organization").get(
-        pk=delivery_id
+    claimed = [pk for pk in delivery_ids if claim(pk, now)]
+    deliveries = list(
+        Delivery.objects.select_related("channel", "channel__organization").filter(pk__in=claimed)
     )
-    outcome = send(delivery.channel, delivery.payload, delivery.pk)
-    record(delivery, outcome, claimed_at=now)
-    return delivery
+    if len(deliveries) == 1:
+        delivery = deliveries[0]
+        record(delivery, send(delivery.channel, delivery.payload, delivery.pk), claimed_at=now)
+        return deliveries
+    with ThreadPoolExecutor(max_workers=max(1, len(deliveries))) as pool:
+        sends = {pool.submit(send, d.channel, d.payload, d.pk): d for d in deliveries}
+        for done in as_completed(sends):
+            record(sends[done], done.result(), claimed_at=now)
+    return deliveries
 
 
 def record(delivery: Delivery, outcome: Outcome, claimed_at) -> None:
@@ -147,11 +182,44 @@ def update_channel_health(delivery: Delivery, now) -> None:
             channels.filter(failing_since__isnull=True).update(failing_since=now)
 
 
+ABANDONED = (
+    "Abandoned: the worker stopped before recording an outcome; the receiver may have got "
+    "this request."
+)
+
+
+def recover_abandoned(now) -> int:
+    """Log the attempts of workers that died mid-send (claimed longer than STALE_AFTER ago)
+    and put those deliveries back in line, or fail them if that was the last attempt."""
+    stale = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_AFTER)
+    recovered = 0
+    for delivery in stale.only("pk", "attempts", "attempt_log", "claimed_at"):
+        last = delivery.attempts >= MAX_ATTEMPTS
+        recovered += Delivery.objects.filter(
+            pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_at=delivery.claimed_at
+        ).update(
+            status=DeliveryStatus.FAILED if last else DeliveryStatus.RETRYING,
+            next_attempt_at=now,
+            finished_at=now if last else None,
+            http_status=None,
+            error=ABANDONED,
+            duration_ms=None,
+            attempt_log=[
+                *delivery.attempt_log,
+                {
+                    "at": delivery.claimed_at.isoformat(),
+                    "http_status": None,
+                    "error": ABANDONED,
+                    "duration_ms": None,
+                },
+            ],
+        )
+    return recovered
+
+
 def due_delivery_ids(now, limit: int = 500) -> list[int]:
-    """Deliveries whose retry is due, plus those stuck in `sending` by a dead worker (reset)."""
-    Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - STALE_AFTER).update(
-        status=DeliveryStatus.RETRYING, next_attempt_at=now
-    )
+    """Deliveries whose retry is due, plus those abandoned by a dead worker (recovered)."""
+    recover_abandoned(now)
     # Pending rows younger than a minute still have their first task in the queue.
     due = Delivery.objects.filter(
         Q(status=DeliveryStatus.RETRYING, next_attempt_at__lte=now)

@@ -107,7 +107,8 @@ def send(channel: Channel, payload: dict, delivery_id: int) -> Outcome:
     body = encode(payload)
     headers |= {
         "X-Costsite-Event": payload["event"],
-        "X-Costsite-Delivery": str(delivery_id),
+        # The same on every attempt: receivers de-duplicate on it (older payloads have no id).
+        "X-Costsite-Delivery": payload.get("id", str(delivery_id)),
         "X-Costsite-Signature": signature(channel.secret, body),
     }
     return http_outcome(channel.target, body, headers)

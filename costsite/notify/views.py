@@ -106,6 +106,6 @@ def rotate_secret(request, org_slug, channel_id):
 @require_POST
 def delete_channel(request, org_slug, channel_id):
     org, _, channel = _managed_channel(request, org_slug, channel_id)
-    channel.delete()
+    channels.delete_channel(channel)
     messages.success(request, f"Deleted {channel.name}.")
     return redirect("notify:list", org_slug=org.slug)

@@ -2,7 +2,14 @@ from django.contrib import admin
 
 from costsite.accounts.admin import SuperuserOnlyMixin
 from costsite.orgs.admin_scoping import OrgScopedAdminMixin
-from costsite.orgs.models import ApiToken, Invitation, Membership, Organization, Team
+from costsite.orgs.models import (
+    ApiToken,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Organization,
+    Team,
+)
 
 
 class SuperuserOnlyAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
@@ -55,3 +62,22 @@ class TeamAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["organization"]
     search_fields = ["name"]
     filter_horizontal = ["members"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(SuperuserOnlyAdmin):
+    """The audit log is written by the application only: superusers read it, nobody edits it."""
+
+    list_display = ["created_at", "organization", "action", "actor_email", "target_label", "ip"]
+    list_filter = ["action"]
+    search_fields = ["actor_email", "target_label", "organization__slug"]
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

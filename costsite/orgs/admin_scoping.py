@@ -10,6 +10,7 @@ such organization, and can never be changed afterwards by them.
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from costsite.accounts.models import User
+from costsite.orgs import audit
 from costsite.orgs.models import Organization
 from costsite.orgs.roles import ADMIN_SITE_ROLES
 
@@ -42,6 +43,8 @@ def _related_org_error(org_id, value):
 
 class OrgScopedAdminMixin:
     org_field = "organization"
+    # The AuditAction recorded for each row deleted in the admin (None: not audited).
+    audit_deletion_action = None
 
     # --- which rows -----------------------------------------------------------------------
     def get_queryset(self, request):
@@ -154,3 +157,15 @@ class OrgScopedAdminMixin:
         if not self._row_allowed(request, obj):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
+
+    def log_deletions(self, request, queryset):
+        super().log_deletions(request, queryset)
+        if self.audit_deletion_action:
+            for obj in queryset:
+                audit.record(
+                    getattr(obj, self.org_field),
+                    self.audit_deletion_action,
+                    obj,
+                    actor=request.user,
+                    details={"via": "admin"},
+                )

@@ -35,6 +35,8 @@ def error_responses(*codes):
 
 
 READ_ERRORS = error_responses(401, 403, 404)
+# Lists take filter and page parameters, which are validated (an unknown team id is a 400).
+LIST_ERRORS = error_responses(400, 401, 403, 404)
 WRITE_ERRORS = error_responses(400, 401, 403, 404)
 
 
@@ -42,7 +44,7 @@ def crud_schema(serializer, **overrides):
     """OpenAPI responses of the standard actions, with their error responses; `overrides`
     replaces or adds single actions (e.g. `create=extend_schema(description=...)`)."""
     standard = {
-        "list": extend_schema(responses={200: serializer(many=True), **READ_ERRORS}),
+        "list": extend_schema(responses={200: serializer(many=True), **LIST_ERRORS}),
         "retrieve": extend_schema(responses={200: serializer, **READ_ERRORS}),
         "create": extend_schema(responses={201: serializer, **WRITE_ERRORS}),
         "update": extend_schema(responses={200: serializer, **WRITE_ERRORS}),
@@ -73,7 +75,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: OrganizationSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: OrganizationSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: OrganizationSerializer, **READ_ERRORS}),
     create=extend_schema(responses={201: OrganizationSerializer, **WRITE_ERRORS}),
     partial_update=extend_schema(responses={200: OrganizationSerializer, **WRITE_ERRORS}),
@@ -146,10 +148,17 @@ class MembershipSerializer(serializers.ModelSerializer):
         model = Membership
         fields = ["id", "user", "email", "name", "role", "created_at"]
         read_only_fields = ["id", "user", "email", "name", "created_at"]
+        extra_kwargs = {"role": {"required": True}}
+
+    def validate(self, attrs):
+        # A PATCH is partial, which waives `required`; changing a member means a new role.
+        if "role" not in attrs:
+            raise serializers.ValidationError({"role": ["This field is required."]})
+        return attrs
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: MembershipSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: MembershipSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: MembershipSerializer, **READ_ERRORS}),
     partial_update=extend_schema(
         description="Change a member's role. Only owners grant or take away the owner role; "
@@ -231,6 +240,7 @@ class InvitationSerializer(serializers.ModelSerializer):
             "email_error",
         ]
         read_only_fields = ["id", "status", "created_at", "expires_at", "link", "email_error"]
+        extra_kwargs = {"role": {"required": True}}
 
     def get_link(self, invitation) -> str | None:
         return self.context.get("links", {}).get(invitation.pk)
@@ -256,7 +266,7 @@ def invitation_link(request, secret: str) -> str:
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: InvitationSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: InvitationSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: InvitationSerializer, **READ_ERRORS}),
     create=extend_schema(
         description="Invite a person by email. The response carries the link once; it is also "
@@ -367,7 +377,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: ApiTokenSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: ApiTokenSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: ApiTokenSerializer, **READ_ERRORS}),
     create=extend_schema(
         description="Create a token for yourself in this organization. The token text is in "

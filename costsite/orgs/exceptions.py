@@ -1,5 +1,7 @@
 """API errors: DRF's shape everywhere, and domain errors mapped to their status codes."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connections
 from rest_framework import exceptions, status
@@ -13,8 +15,18 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(
+            f"The request body is too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} "
+            "bytes (send bulk expenses in batches of up to 1,000; files as multipart uploads)."
+        )
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, IntegrityError):
         # A concurrent write won a uniqueness race that validation had already checked.

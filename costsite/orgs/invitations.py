@@ -8,8 +8,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from costsite.orgs import audit
 from costsite.orgs.membership import add_member
-from costsite.orgs.models import Invitation, Membership
+from costsite.orgs.models import AuditAction, Invitation, Membership
 from costsite.orgs.secrets import digest, new_link_secret
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,14 @@ def create_invitation(org, email: str, role: str, invited_by) -> tuple[Invitatio
         role=role,
         invited_by=invited_by,
         digest=digest(secret),
+    )
+    audit.record(
+        org,
+        AuditAction.INVITATION_CREATED,
+        invitation,
+        actor=invited_by,
+        label=invitation.email,
+        details={"role": role},
     )
     return invitation, secret
 
@@ -84,6 +93,13 @@ def accept_invitation(secret: str, user) -> Membership:
 
 
 def revoke_invitation(invitation: Invitation) -> None:
-    Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    if Invitation.objects.filter(
+        pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now()):
+        audit.record(
+            invitation.organization,
+            AuditAction.INVITATION_REVOKED,
+            invitation,
+            label=invitation.email,
+            details={"role": invitation.role},
+        )

@@ -7,7 +7,8 @@ Changes that could remove an owner lock the organization's owner rows first.
 from django.db import transaction
 from django.utils.text import slugify
 
-from costsite.orgs.models import Membership, Organization, Team
+from costsite.orgs import audit
+from costsite.orgs.models import AuditAction, Membership, Organization, Team
 from costsite.orgs.roles import Role
 
 
@@ -69,8 +70,17 @@ def change_role(actor: Membership, target: Membership, new_role: str) -> Members
             raise MembershipError(
                 "The last owner cannot be demoted. Make someone else owner first."
             )
-        target.role = new_role
+        old_role, target.role = target.role, new_role
         target.save(update_fields=["role"])
+        if old_role != new_role:
+            audit.record(
+                target.organization,
+                AuditAction.MEMBER_ROLE_CHANGED,
+                target,
+                actor=actor.user,
+                label=target.user.email,
+                details={"from": old_role, "to": new_role},
+            )
     return target
 
 
@@ -90,6 +100,14 @@ def remove_member(actor: Membership, target: Membership) -> None:
         for team in Team.objects.for_org(org).filter(members=target.user):
             team.members.remove(target.user)
         target.user.api_tokens.filter(organization=org).delete()
+        audit.record(
+            org,
+            AuditAction.MEMBER_REMOVED,
+            target,
+            actor=actor.user,
+            label=target.user.email,
+            details={"role": target.role, "left": leaving},
+        )
         target.delete()
 
 

@@ -217,3 +217,59 @@ class ApiToken(models.Model):
 
     def matches(self, token_text: str) -> bool:
         return hmac.compare_digest(self.digest, digest(token_text))
+
+
+class AuditAction(models.TextChoices):
+    TOKEN_CREATED = "token.created", "API token created"
+    TOKEN_REVOKED = "token.revoked", "API token revoked"
+    MEMBER_ROLE_CHANGED = "member.role_changed", "Member role changed"
+    MEMBER_REMOVED = "member.removed", "Member removed"
+    INVITATION_CREATED = "invitation.created", "Invitation created"
+    INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+    CHANNEL_CREATED = "channel.created", "Alert channel created"
+    CHANNEL_SECRET_ROTATED = "channel.secret_rotated", "Alert channel secret rotated"
+    CHANNEL_DELETED = "channel.deleted", "Alert channel deleted"
+    BUDGET_DELETED = "budget.deleted", "Budget deleted"
+    EXPENSE_DELETED = "expense.deleted", "Expense deleted"
+    IDLE_RESOURCE_DELETED = "idle_resource.deleted", "Cloud resource deleted"
+    IDLE_RESOURCE_DELETE_FAILED = "idle_resource.delete_failed", "Cloud resource deletion failed"
+
+
+class AuditEvent(models.Model):
+    """One security-relevant action in an organization: who, what, on which row, from where.
+
+    Written by `costsite.orgs.audit.record` in the same transaction as the action; never edited.
+    `actor_email` keeps who it was after the account is gone; labels and details never hold
+    secrets (token texts, webhook secrets or URLs).
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_email = models.EmailField(blank=True)
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    target_type = models.CharField(max_length=60)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="audit_org_created"),
+            models.Index(fields=["organization", "action"], name="audit_org_action"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.target_label} by {self.actor_email or '—'}"

@@ -6,10 +6,13 @@ from datetime import timedelta
 
 from django.db import connection
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from costsite.accounts.models import User
-from costsite.orgs.models import ApiToken, Membership, Organization, TokenScope
+from costsite.cache import VersionedMemo, bump, version
+from costsite.orgs import audit
+from costsite.orgs.models import ApiToken, AuditAction, Membership, Organization, TokenScope
 from costsite.orgs.roles import Role
 from costsite.orgs.secrets import digest, new_token_text, parse_token_text
 
@@ -27,6 +30,13 @@ def issue_token(org, user, name: str, scope: str, expires_at=None) -> tuple[ApiT
         expires_at=expires_at,
         lookup_id=lookup_id,
         digest=digest(text),
+    )
+    audit.record(
+        org,
+        AuditAction.TOKEN_CREATED,
+        token,
+        actor=user,
+        details={"scope": scope, "expires_at": expires_at.isoformat() if expires_at else None},
     )
     return token, text
 
@@ -97,25 +107,57 @@ def _instances(row):
     return instances
 
 
-def authenticate(token_text: str) -> TokenAuth | None:
-    """The token and its creator's current membership, or None if the token must not work."""
-    lookup_id = parse_token_text(token_text)
-    if lookup_id is None:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_token_query(), [lookup_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
+def _auth(row) -> TokenAuth | None:
+    """The TokenAuth of a joined row; None if its creator is inactive or no longer a member."""
     token, organization, user, membership = _instances(row)
-    if not token.matches(token_text) or not token.is_active or not user.is_active:
-        return None
-    if membership is None:
+    if membership is None or not user.is_active:
         return None
     token.organization, token.user = organization, user
     membership.organization, membership.user = organization, user
-    touch_last_used(token)
     return TokenAuth(token=token, membership=membership)
+
+
+# The version (costsite.cache) of everything a validated token depends on: tokens, memberships,
+# users, organizations. Any save or delete of such a row bumps it (signals below), and so does
+# `revoke`, which writes with a conditional UPDATE.
+TOKENS_VERSION = "tokens"
+
+# Without a shared cache, another process's change reaches this one within 2 s.
+_validated = VersionedMemo(size=1024, local_max_age=2.0)
+
+
+def _load(lookup_id: str) -> TokenAuth | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_token_query(), [lookup_id])
+        row = cursor.fetchone()
+    return None if row is None else _auth(row)
+
+
+def authenticate(token_text: str) -> TokenAuth | None:
+    """The token and its creator's current membership, or None if the token must not work.
+
+    The joined row is kept per process while the tokens version is unchanged (see
+    costsite.cache for how far a bump reaches), so a steady request runs no query; the secret
+    and the expiry are checked on every request."""
+    lookup_id = parse_token_text(token_text)
+    if lookup_id is None:
+        return None
+    auth = _validated.get(lookup_id, version(TOKENS_VERSION), lambda: _load(lookup_id))
+    if auth is None or not auth.token.matches(token_text) or not auth.token.is_active:
+        return None
+    touch_last_used(auth.token)
+    return auth
+
+
+def _access_changed(sender, update_fields=None, **kwargs):
+    if sender is User and update_fields and set(update_fields) <= {"last_login"}:
+        return  # signing in changes no token's access
+    bump(TOKENS_VERSION)
+
+
+for _model in (ApiToken, Membership, Organization, User):
+    post_save.connect(_access_changed, sender=_model, dispatch_uid="token-access-save")
+    post_delete.connect(_access_changed, sender=_model, dispatch_uid="token-access-delete")
 
 
 def touch_last_used(token: ApiToken, now=None) -> None:
@@ -132,9 +174,11 @@ def touch_last_used(token: ApiToken, now=None) -> None:
 def revoke(token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
-        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=token.revoked_at
-        )
+        ):
+            bump(TOKENS_VERSION)
+            audit.record(token.organization, AuditAction.TOKEN_REVOKED, token)
 
 
 def tokens_visible_to(membership: Membership):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("invite/<str:secret>/", views.accept_invitation, name="accept-invitation"),
     path("o/<slug:org_slug>/", views.overview, name="overview"),
     path("o/<slug:org_slug>/settings/", views.settings_page, name="settings"),
+    path("o/<slug:org_slug>/settings/audit/", views.audit_log, name="audit"),
     path("o/<slug:org_slug>/members/", views.members, name="members"),
     path("o/<slug:org_slug>/members/<int:member_id>/role/", views.change_role, name="change-role"),
     path(

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -10,8 +11,9 @@ from django.views.decorators.http import require_POST
 from costsite.orgs import invitations, membership, tokens
 from costsite.orgs import overview as overview_panels
 from costsite.orgs.access import org_for_user
+from costsite.orgs.audit_api import AuditEventFilter
 from costsite.orgs.forms import InvitationForm, OrganizationForm, RoleForm, TeamForm, TokenForm
-from costsite.orgs.models import Invitation, Membership, Organization, Team
+from costsite.orgs.models import AuditEvent, Invitation, Membership, Organization, Team
 from costsite.orgs.roles import MANAGERS, Role
 
 
@@ -61,6 +63,27 @@ def settings_page(request, org_slug):
         messages.success(request, "Settings saved.")
         return redirect("orgs:settings", org_slug=org.slug)
     return render(request, "orgs/settings.html", {"org": org, "me": me, "form": form})
+
+
+@login_required
+def audit_log(request, org_slug):
+    org, me = org_for_user(request, org_slug, MANAGERS)
+    events = AuditEventFilter(request.GET, queryset=AuditEvent.objects.for_org(org))
+    page = Paginator(events.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "orgs/audit.html",
+        {
+            "org": org,
+            "me": me,
+            "filter": events,
+            "events": page,
+            "members": Membership.objects.for_org(org).select_related("user"),
+            "query": query.urlencode(),
+        },
+    )
 
 
 # --- Members and invitations -------------------------------------------------------------------

@@ -140,9 +140,21 @@ class OrgScopedFieldsMixin:
         return fields
 
 
+class OrgPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """DRF's, but an id no row can have (1e400 reads as infinity) is a 400, not a 500."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except OverflowError:
+            self.fail("does_not_exist", pk_value=data)
+
+
 class OrgScopedSerializer(OrgScopedFieldsMixin, serializers.ModelSerializer):
     """A model serializer whose related fields are limited to the URL's organization; new rows
     always get the URL's organization, whatever the viewset does."""
+
+    serializer_related_field = OrgPrimaryKeyField
 
     def create(self, validated_data):
         validated_data["organization"] = self.context["org"]

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.response import Response
 
-from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS
+from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from costsite.orgs.roles import OPERATORS
 from costsite.orgs.viewsets import OrgScopedViewSet
 from spot import events
@@ -33,7 +33,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: EventSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: EventSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: EventSerializer, **READ_ERRORS}),
 )
 class InterruptionEventViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
@@ -46,7 +46,7 @@ class InterruptionEventViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.R
     filterset_fields = ["fleet", "source", "kind"]
 
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
+        request={"application/json": OpenApiTypes.OBJECT},
         responses={202: EventSerializer, 200: EventSerializer, **WRITE_ERRORS},
         description="An EventBridge event as AWS sends it: `EC2 Spot Instance Interruption "
         "Warning`, `EC2 Instance Rebalance Recommendation` or `EC2 Instance State-change "

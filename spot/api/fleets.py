@@ -16,11 +16,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from budgets.models import Budget
-from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS
+from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from costsite.orgs.exceptions import Conflict
 from costsite.orgs.models import Team
 from costsite.orgs.roles import OPERATORS, READERS
-from costsite.orgs.viewsets import OrgScopedFieldsMixin, OrgScopedViewSet
+from costsite.orgs.viewsets import OrgPrimaryKeyField, OrgScopedFieldsMixin, OrgScopedViewSet
 from estimates import lookup
 from estimates.models import Precision
 from estimates.offers import offer_table
@@ -41,9 +41,7 @@ USER_DATA_LIMIT = 16 * 1024  # EC2 user data, before base64
 
 class FleetInput(OrgScopedFieldsMixin, serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), required=False, allow_null=True
-    )
+    team = OrgPrimaryKeyField(queryset=Team.objects.all(), required=False, allow_null=True)
     provider = serializers.ChoiceField(FleetProvider.choices)
     region = serializers.CharField(max_length=40)
     availability_zones = serializers.ListField(
@@ -102,9 +100,7 @@ class FleetInput(OrgScopedFieldsMixin, serializers.Serializer):
         "then records a training run that teaches your efficiency.",
     )
     precision = serializers.ChoiceField(Precision.choices, required=False)
-    budget = serializers.PrimaryKeyRelatedField(
-        queryset=Budget.objects.all(), required=False, allow_null=True
-    )
+    budget = OrgPrimaryKeyField(queryset=Budget.objects.all(), required=False, allow_null=True)
     simulated_interruptions_per_hour = serializers.FloatField(min_value=0, max_value=100, default=0)
     simulated_seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
     simulated_steps_per_hour = serializers.FloatField(min_value=0, max_value=1e12, default=0)
@@ -139,6 +135,9 @@ class FleetInput(OrgScopedFieldsMixin, serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object"}}
 
 
 class FleetSerializer(serializers.ModelSerializer):
@@ -203,15 +202,15 @@ class FleetSerializer(serializers.ModelSerializer):
     def get_progress(self, fleet):
         return detail.progress(fleet)
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(LIST_OF_OBJECTS)
     def get_instances(self, fleet):
         return detail.instances(fleet)
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(LIST_OF_OBJECTS)
     def get_interruptions(self, fleet):
         return detail.interruptions(fleet)
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field({"type": "object", "nullable": True})
     def get_latest_checkpoint(self, fleet):
         return detail.latest_checkpoint(fleet)
 
@@ -274,7 +273,7 @@ DIRECTIVE = OpenApiParameter(
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: FleetSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: FleetSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: FleetSerializer, **READ_ERRORS}),
 )
 class FleetViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

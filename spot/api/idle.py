@@ -16,7 +16,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from costsite.orgs.api import READ_ERRORS, WRITE_ERRORS
+from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from costsite.orgs.roles import OPERATORS
 from costsite.orgs.viewsets import OrgScopedViewSet
 from spot import idle, idle_rates
@@ -26,7 +26,9 @@ MAX_DELETE = 500
 
 
 class IdleResourceSerializer(serializers.ModelSerializer):
-    deleted_by = serializers.EmailField(source="deleted_by.email", read_only=True, default=None)
+    deleted_by = serializers.EmailField(
+        source="deleted_by.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = IdleResource
@@ -50,7 +52,9 @@ class IdleResourceSerializer(serializers.ModelSerializer):
 
 
 class IdleScanSerializer(serializers.ModelSerializer):
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    created_by = serializers.EmailField(
+        source="created_by.email", read_only=True, default=None, allow_null=True
+    )
     resource_count = serializers.IntegerField(read_only=True)
     monthly_waste = serializers.DecimalField(
         max_digits=16,
@@ -116,7 +120,7 @@ class IdleScanInput(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: IdleScanSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: IdleScanSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: IdleScanDetailSerializer, **READ_ERRORS}),
     create=extend_schema(
         request=IdleScanInput,
@@ -171,9 +175,14 @@ class IdleResourceFilter(django_filters.FilterSet):
         fields = ["scan", "kind", "deleted"]
 
 
+MAX_ID = 2**63 - 1  # the largest primary key (a 64-bit signed column)
+
+
 class DeleteInput(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=MAX_DELETE
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        min_length=1,
+        max_length=MAX_DELETE,
     )
     confirm = serializers.BooleanField(help_text="Must be true: the resources are deleted in AWS.")
 
@@ -211,7 +220,7 @@ class DeleteResponseSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: IdleResourceSerializer(many=True), **READ_ERRORS}),
+    list=extend_schema(responses={200: IdleResourceSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: IdleResourceSerializer, **READ_ERRORS}),
 )
 class IdleResourceViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

@@ -1,5 +1,14 @@
-// Small behaviours shared by every page: org switcher, copy buttons, confirmations.
+// Small behaviours shared by every page: org switcher, copy buttons, confirmations, bar widths.
+// Bars carry their width in data-width (percent): the Content-Security-Policy forbids inline
+// style attributes, but styles set from a script are allowed.
+const applyWidths = (root) => {
+  root.querySelectorAll("[data-width]").forEach((bar) => {
+    bar.style.width = `${Math.min(100, Math.max(0, Number(bar.dataset.width) || 0))}%`;
+  });
+};
+
 document.addEventListener("DOMContentLoaded", () => {
+  applyWidths(document);
   const switcher = document.querySelector("[data-org-switcher] select");
   if (switcher) {
     switcher.addEventListener("change", () => { window.location.href = switcher.value; });
@@ -24,7 +33,10 @@ document.addEventListener("DOMContentLoaded", () => {
     if (response.ok) {
       const html = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = html.getElementById(section.id);
-      if (fresh) section.replaceWith(fresh);
+      if (fresh) {
+        applyWidths(fresh);
+        section.replaceWith(fresh);
+      }
     }
     window.setTimeout(poll, 2000);
   };

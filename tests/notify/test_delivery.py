@@ -42,7 +42,7 @@ def test_webhook_is_signed_with_the_channel_secret(org_a, receiver, run_on_commi
     )
     assert request["headers"]["X-Costsite-Signature"] == expected
     assert request["headers"]["X-Costsite-Event"] == "test"
-    assert request["headers"]["X-Costsite-Delivery"] == str(sent.pk)
+    assert request["headers"]["X-Costsite-Delivery"] == sent.payload["id"]
     payload = json.loads(request["body"])
     assert payload["event"] == "test" and payload["organization"] == "org-a"
     assert sent.duration_ms is not None
