@@ -33,8 +33,12 @@ run: install
 
 # Tests: SQLite by default; set DATABASE_URL=postgres://... to run on PostgreSQL (CI does).
 test: export DEBUG ?= 1
-test: install
+test: install /usr/bin/chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser).
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 # Benchmarks against PostgreSQL on 127.0.0.1 (database costsite_bench); BENCH_QUICK=1 for a short run.
 bench: install

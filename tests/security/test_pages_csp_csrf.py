@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.utils import timezone
 
@@ -117,7 +118,7 @@ def test_api_docs_work_under_the_policy(client, db):
     assert_clean(response)
     html = response.content.decode()
     assert "js/swagger-init.js" in html and 'data-schema-url="/api/schema/"' in html
-    assert client.get("/static/js/swagger-init.js").status_code == 200
+    assert finders.find("js/swagger-init.js") and finders.find("css/swagger.css")
 
 
 @pytest.mark.parametrize(
