@@ -16,7 +16,7 @@ from itertools import islice
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Prefetch, Sum, Value
+from django.db.models import Max, Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -24,7 +24,7 @@ from django_q.tasks import async_task
 from budgets.figures import figures
 from budgets.models import Alert, AlertKind, AlertRule, Budget
 from budgets.periods import current_period
-from budgets.spend import scoped_expenses
+from budgets.spend import period_total
 from costsite.notify.delivery import notify
 
 EVENTS = {
@@ -113,17 +113,9 @@ CHUNK = 200  # budgets read, and summed in one query, at a time
 
 
 def spent_by_budget(budgets_and_periods) -> dict[int, Decimal]:
-    """Each budget's spend in its period, from the expenses, in one query (a UNION ALL of one
-    small aggregate per budget) rather than one round trip per budget."""
-    parts = [
-        scoped_expenses(budget)
-        .filter(incurred_at__gte=period.starts_at, incurred_at__lt=period.ends_at)
-        .values("organization_id")
-        .annotate(budget_id=Value(budget.pk), total=Sum("amount"))
-        .values_list("budget_id", "total")
-        .order_by()
-        for budget, period in budgets_and_periods
-    ]
+    """Each budget's spend in its period in one query (a UNION ALL of one small aggregate per
+    budget, over the roll-ups) rather than one round trip per budget."""
+    parts = [period_total(budget, period) for budget, period in budgets_and_periods]
     if not parts:
         return {}
     return dict(parts[0].union(*parts[1:], all=True))

@@ -4,24 +4,33 @@ expenses themselves for a tag-scoped budget (tags are not rolled up)."""
 import zoneinfo
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Sum, Value
 from django.db.models.functions import TruncDate
 
 from budgets.models import DailySpend, Expense
 
 
+def scope_filters(budget, team_field: str) -> dict:
+    """The lookups of `budget`'s currency, team (under `team_field`) and scope columns."""
+    filters = {"currency": budget.currency}
+    if budget.team_id:
+        filters[team_field] = budget.team_id
+    for scope, column in (
+        (budget.scope_provider, "provider"),
+        (budget.scope_service_category, "service_category"),
+        (budget.scope_region, "region"),
+    ):
+        if scope:
+            filters[column] = scope
+    return filters
+
+
 def scoped_expenses(budget):
     """Expenses that count against `budget`: its organization and currency, its team if any,
     and every scope filter that is set."""
-    expenses = Expense.objects.for_org(budget.organization_id).filter(currency=budget.currency)
-    if budget.team_id:
-        expenses = expenses.filter(team_id=budget.team_id)
-    if budget.scope_provider:
-        expenses = expenses.filter(provider=budget.scope_provider)
-    if budget.scope_service_category:
-        expenses = expenses.filter(service_category=budget.scope_service_category)
-    if budget.scope_region:
-        expenses = expenses.filter(region=budget.scope_region)
+    expenses = Expense.objects.for_org(budget.organization_id).filter(
+        **scope_filters(budget, "team_id")
+    )
     if budget.scope_tag_key:
         expenses = expenses.filter(**{f"tags__{budget.scope_tag_key}": budget.scope_tag_value})
     return expenses
@@ -29,16 +38,25 @@ def scoped_expenses(budget):
 
 def scoped_rollups(budget):
     """The roll-up rows that count against `budget` (which must not be tag-scoped)."""
-    rows = DailySpend.objects.for_org(budget.organization_id).filter(currency=budget.currency)
-    if budget.team_id:
-        rows = rows.filter(team_key=budget.team_id)
-    if budget.scope_provider:
-        rows = rows.filter(provider=budget.scope_provider)
-    if budget.scope_service_category:
-        rows = rows.filter(service_category=budget.scope_service_category)
-    if budget.scope_region:
-        rows = rows.filter(region=budget.scope_region)
-    return rows
+    return DailySpend.objects.for_org(budget.organization_id).filter(
+        **scope_filters(budget, "team_key")
+    )
+
+
+def period_total(budget, period):
+    """A query of one row, (budget id, spend in `period`), to combine with others' (UNION ALL)."""
+    if budget.scope_tag_key:
+        rows = scoped_expenses(budget).filter(
+            incurred_at__gte=period.starts_at, incurred_at__lt=period.ends_at
+        )
+    else:
+        rows = scoped_rollups(budget).filter(day__gte=period.first_day, day__lte=period.last_day)
+    return (
+        rows.values("organization_id")
+        .annotate(budget_id=Value(budget.pk), total=Sum("amount"))
+        .values_list("budget_id", "total")
+        .order_by()
+    )
 
 
 def daily_spend(budget, period) -> dict:

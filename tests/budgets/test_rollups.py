@@ -15,7 +15,7 @@ from budgets import cloud_costs, rollups, summary
 from budgets.cost_explorer import DailyCost
 from budgets.models import Budget, DailySpend, Expense
 from budgets.periods import current_period
-from budgets.spend import _daily_from_expenses, daily_spend
+from budgets.spend import _daily_from_expenses, daily_spend, period_total
 from budgets.summary import SummaryQuery
 from costsite.orgs.models import Team
 from tests.conftest import api_client
@@ -192,3 +192,19 @@ def test_summaries_from_rollups_equal_summaries_from_expenses(org_a, group_by):
         assert rolled_totals == raw_totals
         assert sorted(rolled, key=str) == sorted(raw, key=str)
         assert rolled_totals["count"] > 0
+
+
+def test_period_totals_for_alerts_union_rollups_and_tag_scoped_expenses(org_a):
+    expense(org_a, "4", when=datetime(2026, 11, 3, tzinfo=UTC), tags={"job": "ci"})
+    expense(org_a, "6", when=datetime(2026, 11, 4, tzinfo=UTC), tags={"job": "train"})
+    expense(org_a, "50", when=datetime(2026, 10, 31, tzinfo=UTC), tags={"job": "ci"})
+    whole = Budget.objects.create(organization=org_a, name="all", amount=100)
+    ci = Budget.objects.create(
+        organization=org_a, name="ci", amount=100, scope_tag_key="job", scope_tag_value="ci"
+    )
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    parts = [period_total(b, current_period(b, now)) for b in (whole, ci)]
+    assert dict(parts[0].union(parts[1], all=True)) == {
+        whole.pk: Decimal("10"),
+        ci.pk: Decimal("4"),
+    }
