@@ -17,7 +17,7 @@ class PlannerForm(forms.Form):
     accelerator = forms.CharField(
         max_length=40, initial="A100", widget=forms.TextInput(attrs={"list": "accelerators"})
     )
-    gpu_count = forms.IntegerField(min_value=1, initial=8)
+    gpu_count = forms.IntegerField(min_value=1, initial=8, label="GPU count")
     precision = forms.ChoiceField(
         choices=[("", "bf16 (fp16 where unsupported)"), *Precision.choices], required=False
     )
@@ -33,7 +33,10 @@ class PlannerForm(forms.Form):
     )
     purchase_option = forms.ChoiceField(choices=PurchaseOption.choices, initial="on_demand")
     gpu_counts = forms.CharField(
-        required=False, initial="1, 2, 4, 8, 16, 32, 64", help_text="For trade-offs and scaling."
+        required=False,
+        initial="1, 2, 4, 8, 16, 32, 64",
+        label="GPU counts",
+        help_text="For trade-offs and scaling.",
     )
     deadline_hours = forms.FloatField(min_value=0.01, required=False)
     budget = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2, required=False)
@@ -77,9 +80,9 @@ class TrainingRunForm(forms.Form):
     accelerator = forms.CharField(
         max_length=40, widget=forms.TextInput(attrs={"list": "accelerators"})
     )
-    gpu_count = forms.IntegerField(min_value=1)
+    gpu_count = forms.IntegerField(min_value=1, label="GPU count")
     precision = forms.ChoiceField(choices=Precision.choices, initial="bf16")
-    gpu_hours = forms.FloatField(min_value=0.001, required=False)
+    gpu_hours = forms.FloatField(min_value=0.001, required=False, label="GPU-hours")
     wall_hours = forms.FloatField(min_value=0.001, required=False)
     cost = forms.DecimalField(min_value=0, max_digits=14, decimal_places=4, required=False)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

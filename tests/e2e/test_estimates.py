@@ -53,10 +53,10 @@ def test_estimate_compare_and_plan(page, catalog, org_a, alice):
     page.get_by_label("Params", exact=True).fill("1e9")
     page.get_by_label("Tokens", exact=True).fill("2e10")
     page.get_by_label("Accelerator", exact=True).fill("A100")
-    page.get_by_label("Gpu count", exact=True).fill("8")
+    page.get_by_label("GPU count", exact=True).fill("8")
     page.get_by_label("Region", exact=True).fill("us-east-1")
     page.get_by_label("Instance type", exact=True).fill("p4d.24xlarge")
-    page.get_by_label("Gpu counts", exact=True).fill("1, 8, 16")
+    page.get_by_label("GPU counts", exact=True).fill("1, 8, 16")
     page.get_by_role("button", name="Plan").click()
 
     expect(page.get_by_role("heading", name=re.compile(r"^8 × A100.* h wall"))).to_be_visible()
