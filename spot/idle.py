@@ -28,6 +28,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -47,7 +48,9 @@ CLIENT_CONFIG = Config(
 )
 MAX_DAYS = 3650
 # A scan still "running" this long after it was queued lost its worker; it may be taken over.
-STALE_AFTER = timedelta(minutes=15)
+# A scan runs under the cluster's task timeout, so a running scan older than that has no live
+# worker; the broker offers its task again after `retry` (longer), and this lets it take over.
+STALE_AFTER = timedelta(seconds=settings.Q_CLUSTER["timeout"])
 VOLUME_IDS_PER_CALL = 200  # describe_volumes filter values per request
 # "User initiated (2026-01-31 09:15:00 GMT)"; moto writes UTC instead of GMT.
 STOPPED_AT = re.compile(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (?:GMT|UTC)\)")
@@ -336,9 +339,9 @@ def _claim(scan_id: int, now: datetime) -> bool:
         IdleScan.objects.filter(pk=scan_id)
         .filter(
             Q(status=ScanStatus.QUEUED)
-            | Q(status=ScanStatus.RUNNING, created_at__lt=now - STALE_AFTER)
+            | Q(status=ScanStatus.RUNNING, started_at__lt=now - STALE_AFTER)
         )
-        .update(status=ScanStatus.RUNNING)
+        .update(status=ScanStatus.RUNNING, started_at=now)
     )
 
 

@@ -519,3 +519,14 @@ def test_admin_shows_the_organizations_scans_read_only(client, alice, org_a, org
     assert 'name="monthly_cost"' not in page.content.decode()  # shown, not editable
     assert client.get(f"/admin/spot/idleresource/{theirs.pk}/change/").status_code == 302
     assert client.get("/admin/spot/idleresource/add/").status_code == 403
+
+
+def test_a_scan_whose_worker_died_is_taken_over_once_the_task_timeout_has_passed(org_a, alice):
+    now = timezone.now()
+    scan_row = queued_scan(org_a, alice)
+    assert idle._claim(scan_row.pk, now)
+    assert not idle._claim(scan_row.pk, now + idle.STALE_AFTER / 2)  # its worker may still run
+    later = now + idle.STALE_AFTER + timedelta(seconds=1)
+    assert idle._claim(scan_row.pk, later)  # the broker's redelivery after a dead worker
+    scan_row.refresh_from_db()
+    assert (scan_row.status, scan_row.started_at) == (ScanStatus.RUNNING, later)
