@@ -26,12 +26,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from estimates.estimate import CENTS, HOURS_PER_MONTH
-from estimates.models import PurchaseOption, UtilizationSource
-from estimates.offers import Offer, OfferTable
+from estimates.models import PurchaseOption, UtilizationSample, UtilizationSource
+from estimates.offers import Offer, OfferTable, offer_table
 from estimates.org_prices import CATALOGUE_CURRENCY
 
 # Classification thresholds.
@@ -86,22 +85,12 @@ def window(days: int, end_day: date | None = None, now: datetime | None = None):
 
 def _rows(organization, samples, start, end) -> dict[str, list[tuple]]:
     """Samples in [start, end) grouped by job, each a tuple of FIELDS, in time order."""
-    if isinstance(samples, QuerySet):
-        rows = (
-            samples.for_org(organization)
-            .filter(at__gte=start, at__lt=end)
-            .order_by("job", "at", "gpu_index")
-            .values_list(*FIELDS)
-        )
-    else:
-        rows = sorted(
-            (
-                tuple(getattr(s, f) for f in FIELDS)
-                for s in samples
-                if s.organization_id == organization.pk and start <= s.at < end
-            ),
-            key=lambda r: (r[0], r[6], r[5]),
-        )
+    rows = (
+        samples.for_org(organization)
+        .filter(at__gte=start, at__lt=end)
+        .order_by("job", "at", "gpu_index")
+        .values_list(*FIELDS)
+    )
     jobs: dict[str, list[tuple]] = {}
     for row in rows:
         jobs.setdefault(row[0], []).append(row)
@@ -395,9 +384,9 @@ def analyse(
 ) -> list[dict]:
     """Per job with samples in [start, end): usage, classification and recommendation.
 
-    `samples`: a UtilizationSample queryset (narrowed by the caller, e.g. to one job) or an
-    iterable of UtilizationSample objects. Jobs whose samples all came from spot fleets are
-    priced at spot, the others at `purchase_option`. Sorted by monthly saving, largest first.
+    `samples`: a UtilizationSample queryset (narrowed by the caller, e.g. to one job). Jobs
+    whose samples all came from spot fleets are priced at spot, the others at
+    `purchase_option`. Sorted by monthly saving, largest first.
     """
     window_s = (end - start).total_seconds()
     results = [
@@ -429,3 +418,12 @@ def report(organization, table, samples, start, end, purchase_option=PurchaseOpt
         "total_monthly_savings": str(total),
         "currency": CATALOGUE_CURRENCY,
     }
+
+
+def report_for(organization, days: int, end_day, job: str, purchase_option) -> dict:
+    """The report of the page and the API: the `days` up to `end_day` (or now), one job or all."""
+    start, end = window(days, end_day)
+    samples = UtilizationSample.objects.for_org(organization)
+    if job:
+        samples = samples.filter(job=job)
+    return report(organization, offer_table(organization), samples, start, end, purchase_option)

@@ -10,8 +10,7 @@ from costsite.orgs.models import Team
 from costsite.orgs.roles import OPERATORS, READERS
 from costsite.periods import check_supported_day
 from estimates import rightsizing, utilization
-from estimates.models import Provider, PurchaseOption, UtilizationSample, UtilizationSource
-from estimates.offers import offer_table
+from estimates.models import Provider, PurchaseOption, UtilizationSource
 
 BADGES = {
     rightsizing.IDLE: "status-failed",
@@ -94,12 +93,7 @@ def analysis(org, window: WindowForm) -> dict | None:
     if not window.is_valid():
         return None
     q = window.cleaned_data
-    start, end = rightsizing.window(q["days"], q["end"])
-    samples = UtilizationSample.objects.for_org(org)
-    if q["job"]:
-        samples = samples.filter(job=q["job"])
-    report = rightsizing.report(org, offer_table(org), samples, start, end, q["purchase_option"])
-    report["period"] = (start, end)
+    report = rightsizing.report_for(org, q["days"], q["end"], q["job"], q["purchase_option"])
     for job in report["jobs"]:
         job["label"] = rightsizing.CLASSIFICATIONS[job["classification"]]
         job["badge"] = BADGES[job["classification"]]

@@ -35,21 +35,6 @@ MAX_JOB_LENGTH = 200
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_CLOCK_SKEW = timedelta(days=1)  # samples later than now + this are rejected
 
-SAMPLE_FIELDS = (
-    "job",
-    "gpu_index",
-    "at",
-    "gpu_utilization",
-    "gpu_memory_used_gb",
-    "gpu_memory_total_gb",
-    "cpu_utilization",
-    "memory_used_gb",
-    "oom",
-    "provider",
-    "region",
-    "instance_type",
-)
-
 
 class UploadError(ValueError):
     """The file as a whole cannot be read; `field` is the input to blame."""
@@ -78,7 +63,7 @@ def _stored_keys(organization, keys) -> set:
 
 
 def store(organization, rows: list[dict], source: str, team=None) -> tuple[int, int]:
-    """Store validated sample rows (keys of SAMPLE_FIELDS; job and at required) atomically.
+    """Store validated sample rows (job and at required) atomically.
 
     A row whose (job, gpu_index, at) is already stored, or repeats an earlier row of the batch,
     is skipped. Returns (created, duplicates): created counts the rows this call added, measured

@@ -23,7 +23,6 @@ from costsite.orgs.viewsets import (
 from costsite.periods import check_supported_day
 from estimates import rightsizing, utilization
 from estimates.models import Provider, PurchaseOption, UtilizationSample, UtilizationSource
-from estimates.offers import offer_table
 
 MAX_BULK_SAMPLES = 10_000
 
@@ -262,12 +261,8 @@ class RightSizingViewSet(ReadOnlyRequestsMixin, OrgContextViewSet):
         query = RightSizingQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        start, end = rightsizing.window(q["days"], q.get("end"))
-        samples = UtilizationSample.objects.for_org(self.org)
-        if q.get("job"):
-            samples = samples.filter(job=q["job"])
         return Response(
-            rightsizing.report(
-                self.org, offer_table(self.org), samples, start, end, q["purchase_option"]
+            rightsizing.report_for(
+                self.org, q["days"], q.get("end"), q.get("job"), q["purchase_option"]
             )
         )
