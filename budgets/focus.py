@@ -571,7 +571,7 @@ class _Rules:
             line=line,
             amount=amount,
             currency=currency.upper(),
-            provider=self.providers.get(provider_name) or self.providers(provider_name),
+            provider=self.providers[provider_name],
             provider_name=provider_name,
             service=values[column["ServiceName"]],
             service_category=values[column["ServiceCategory"]],
@@ -596,13 +596,14 @@ class _Rules:
 
 
 class _Memo(dict):
-    """function(key), remembered for up to `size` keys at a time: `memo.get(key) or memo(key)`."""
+    """`memo[key]` is function(key), remembered (falsy results too) for up to `size` keys at a
+    time."""
 
     def __init__(self, function, size: int = 1024):
         super().__init__()
         self.function, self.size = function, size
 
-    def __call__(self, key):
+    def __missing__(self, key):
         if len(self) >= self.size:
             self.clear()
         value = self[key] = self.function(key)
@@ -689,11 +690,11 @@ def _records(
                     description,
                     tags,
                 ) = pick(values)
-                currency = currencies.get(currency) or currencies(currency)
-                start = datetimes.get(start) or datetimes(start)
-                end = datetimes.get(end) or datetimes(end)
+                currency = currencies[currency]
+                start = datetimes[start]
+                end = datetimes[end]
                 if tags:
-                    text, tags = tags, known_tags.get(tags) or known_tags(tags)
+                    text, tags = tags, known_tags[tags]
                     if tags is _UNSHARED:
                         tags = json.loads(text)
                     elif tags is not None:
@@ -738,7 +739,7 @@ def _records(
                         "line": line,
                         "amount": amount,
                         "currency": currency,
-                        "provider": providers.get(provider_name) or providers(provider_name),
+                        "provider": providers[provider_name],
                         "provider_name": provider_name,
                         "service": service,
                         "service_category": service_category,

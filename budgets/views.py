@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from budgets import allocation, charts, recording, saving
 from budgets.alerts import queue_evaluation
@@ -51,6 +51,7 @@ def budget_rows(org):
 
 
 @login_required
+@require_safe
 def budget_list(request, org_slug):
     org, me = org_for_user(request, org_slug)
     return render(
@@ -72,6 +73,7 @@ def _budget(org, budget_id):
 
 
 @login_required
+@require_safe
 def budget_detail(request, org_slug, budget_id):
     org, me = org_for_user(request, org_slug)
     budget = _budget(org, budget_id)
@@ -285,6 +287,7 @@ def csv_response(filename, header, rows):
 
 
 @login_required
+@require_safe
 def expense_export(request, org_slug):
     org, _ = org_for_user(request, org_slug)
     expenses = filtered_expenses(org, request.GET).values_list(
@@ -343,6 +346,7 @@ def import_page(request, org_slug):
 
 
 @login_required
+@require_safe
 def import_detail(request, org_slug, import_id):
     org, me = org_for_user(request, org_slug)
     batch = get_object_or_404(ExpenseImport.objects.for_org(org), pk=import_id)
@@ -370,6 +374,7 @@ def report_query(org, params):
 
 
 @login_required
+@require_safe
 def reports(request, org_slug):
     org, me = org_for_user(request, org_slug)
     try:
@@ -399,6 +404,7 @@ def reports(request, org_slug):
 
 
 @login_required
+@require_safe
 def report_export(request, org_slug):
     org, _ = org_for_user(request, org_slug)
     try:

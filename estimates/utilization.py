@@ -278,6 +278,8 @@ def _convert(field: str, text: str, values: dict) -> None:
         value = text.strip()
         if len(value) > MAX_JOB_LENGTH:
             raise RowError(f"longer than {MAX_JOB_LENGTH} characters")
+        if "\x00" in value:
+            raise RowError("contains a NUL character")
         values[field] = value
 
 
@@ -320,6 +322,13 @@ def parse_csv(file_bytes: bytes, defaults: dict) -> tuple[list[dict], list[dict]
     a file-level problem raises UploadError.
     """
     reader = csv.reader(io.StringIO(_decode(file_bytes), newline=""), skipinitialspace=True)
+    try:
+        return _parse_rows(reader, defaults)
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise UploadError(f"Line {reader.line_num} cannot be read as CSV: {exc}") from None
+
+
+def _parse_rows(reader, defaults: dict) -> tuple[list[dict], list[dict]]:
     header = next((row for row in reader if row), None)
     if header is None:
         raise UploadError("The file is empty.")

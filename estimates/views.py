@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from costsite.orgs.access import org_for_user
 from costsite.orgs.roles import FINANCE_WRITERS, OPERATORS
@@ -189,6 +189,7 @@ def ci_plan_page(request, org_slug):
 
 
 @login_required
+@require_safe
 def saved_list(request, org_slug):
     org, me = org_for_user(request, org_slug)
     saved = Paginator(SavedEstimate.objects.for_org(org).select_related("created_by"), 50)
@@ -200,6 +201,7 @@ def saved_list(request, org_slug):
 
 
 @login_required
+@require_safe
 def saved_detail(request, org_slug, saved_id):
     org, me = org_for_user(request, org_slug)
     saved = get_object_or_404(SavedEstimate.objects.for_org(org), pk=saved_id)
@@ -224,6 +226,7 @@ def saved_delete(request, org_slug, saved_id):
 
 
 @login_required
+@require_safe
 def catalogue(request, org_slug):
     org, me = org_for_user(request, org_slug)
     params = request.GET

@@ -224,3 +224,16 @@ def test_creating_an_organization_needs_a_session(org_a, alice, alice_write_toke
     response = api_client(user=alice).post("/api/v1/orgs/", body)
     assert response.status_code == 201
     assert response.json()["role"] == "owner"
+
+
+POSTED_PAGES = {c.url_name for c in PAGE_CASES if c.method != "get"}
+READ_ONLY_PAGES = [c for c in PAGE_CASES if c.method == "get" and c.url_name not in POSTED_PAGES]
+
+
+@pytest.mark.parametrize("case", READ_ONLY_PAGES, ids=lambda c: c.id)
+def test_read_only_pages_refuse_writes(case, org_a, alice, client, request):
+    """A page that only shows things answers 405 to a POST, even from its owner."""
+    use_fixtures(case, request)
+    obj = case.obj(org_a, alice) if case.obj else None
+    client.force_login(alice)
+    assert client.post(case.url(org_a.slug, obj.pk if obj else None)).status_code == 405

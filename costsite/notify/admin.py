@@ -4,6 +4,7 @@ from costsite.notify.channels import new_secret
 from costsite.notify.forms import ChannelForm
 from costsite.notify.models import Channel, ChannelKind, Delivery
 from costsite.orgs.admin_scoping import OrgScopedAdminMixin
+from costsite.orgs.models import AuditAction
 
 READ_ONLY = ["last_success_at", "last_error", "last_error_at", "failing_since"]
 
@@ -14,6 +15,7 @@ class ChannelAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     secret that is not displayed: rotate it on the channel's portal page to see it."""
 
     form = ChannelForm
+    audit_deletion_action = AuditAction.CHANNEL_DELETED
     fields = ["organization", "name", "kind", "target", "enabled", *READ_ONLY]
     readonly_fields = READ_ONLY
     list_display = ["name", "organization", "kind", "enabled", "status", "last_error_at"]

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from costsite.orgs import invitations, membership, tokens
 from costsite.orgs import overview as overview_panels
@@ -37,6 +37,7 @@ def create_org(request):
 
 
 @login_required
+@require_safe
 def overview(request, org_slug):
     org, me = org_for_user(request, org_slug)
     members = Membership.objects.for_org(org).select_related("user")
@@ -66,6 +67,7 @@ def settings_page(request, org_slug):
 
 
 @login_required
+@require_safe
 def audit_log(request, org_slug):
     org, me = org_for_user(request, org_slug, MANAGERS)
     events = AuditEventFilter(request.GET, queryset=AuditEvent.objects.for_org(org))

@@ -239,6 +239,17 @@ def test_parse_nvidia_smi_csv():
     assert [r["gpu_index"] for r in rows] == [0, 1, 0, 1]
 
 
+def test_unreadable_csv_and_nul_job_names_are_upload_errors_not_crashes():
+    header = b"timestamp, index, utilization.gpu [%], memory.used [MiB]\n"
+    huge = header + b'2026-11-20T08:00:00Z, 0, 5, "' + b"9" * 200_000 + b'"\n'
+    with pytest.raises(utilization.UploadError, match="Line 2 cannot be read as CSV"):
+        utilization.parse_csv(huge, {"job": "j"})
+    dcgm = b"timestamp,gpu,DCGM_FI_DEV_GPU_UTIL,DCGM_FI_DEV_FB_USED,DCGM_FI_DEV_FB_FREE,job\n"
+    nul = dcgm + b"2026-11-20T08:00:00Z,0,40,6144,10016,a\x00b\n"
+    rows, errors = utilization.parse_csv(nul, {})
+    assert rows == [] and errors == [{"line": 2, "errors": {"job": "contains a NUL character"}}]
+
+
 def test_parse_nvidia_smi_nounits_and_iso_and_unix_times():
     content = (
         b"timestamp, index, utilization.gpu [%], memory.used [MiB]\n"

@@ -186,3 +186,9 @@ def test_deletions_in_the_admin_are_audited(org_a, alice, client):
     assert (deleted_budget.actor, deleted_budget.target_id) == (alice, str(budget.pk))
     assert deleted_expense.target_id == str(expense.pk)
     assert deleted_budget.details == deleted_expense.details == {"via": "admin"}
+    channel = channels.create_channel(org_a, "mail", "email", "ops@example.com")
+    assert (
+        client.post(f"/admin/notify/channel/{channel.pk}/delete/", {"post": "yes"}).status_code
+        == 302
+    )
+    assert only(org_a, A.CHANNEL_DELETED).details == {"via": "admin"}
