@@ -48,6 +48,16 @@ def claim(import_id: int, now) -> bool:
     )
 
 
+def still_ours(import_id: int, claimed_at) -> bool:
+    """Lock the import and check this run still owns it (no takeover since `claimed_at`), so
+    only one run ever inserts and rolls up its rows."""
+    return (
+        ExpenseImport.objects.select_for_update()
+        .filter(pk=import_id, status=ImportStatus.RUNNING, started_at=claimed_at)
+        .exists()
+    )
+
+
 def queue(batch: ExpenseImport) -> None:
     async_task(
         "budgets.tasks.run_import",
@@ -145,6 +155,8 @@ def run(import_id: int) -> str:
             )
             return "failed"
         with transaction.atomic():
+            if not still_ours(batch.pk, now):
+                return "taken over by another run"
             imported = stage.insert_expenses(batch, timezone.now())
             rollups.apply(Expense.objects.filter(import_batch_id=batch.pk), +1)
             finish(

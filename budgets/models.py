@@ -225,6 +225,9 @@ class Expense(models.Model):
     def save(self, *args, **kwargs):
         from budgets import rollups
 
+        fields = kwargs.get("update_fields")
+        if fields is not None and not ROLLED_UP_FIELDS & set(fields):
+            return super().save(*args, **kwargs)  # nothing the roll-ups sum or key on
         with transaction.atomic():
             if not self._state.adding:
                 rollups.subtract_rows(rollups.lock(Expense.objects.filter(pk=self.pk)))

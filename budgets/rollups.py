@@ -83,8 +83,9 @@ def _upsert(org_id: int, rows, sign: int) -> None:
             f"expenses = {table}.expenses + excluded.expenses",
             params,
         )
-    if sign < 0:
-        DailySpend.objects.filter(organization_id=org_id, expenses__lte=0).delete()
+    if sign < 0:  # only the days just touched: not a scan of all the organization's rows
+        days = {row[1] for row in params}
+        DailySpend.objects.filter(organization_id=org_id, day__in=days, expenses__lte=0).delete()
 
 
 def rebuild(organization: Organization) -> None:
@@ -105,8 +106,11 @@ def forget_team(team) -> None:
     _upsert(team.organization_id, ((d, None, *rest) for d, _, *rest in moved), +1)
 
 
-def remember_time_zone(sender, instance, **kwargs):
+def remember_time_zone(sender, instance, update_fields=None, **kwargs):
     """pre_save of Organization: note the stored time zone, to see whether it changes."""
+    if update_fields is not None and "time_zone" not in update_fields:
+        instance._stored_time_zone = None
+        return
     stored = Organization.objects.filter(pk=instance.pk).values_list("time_zone", flat=True)
     instance._stored_time_zone = stored.first() if instance.pk else None
 

@@ -38,3 +38,13 @@ def test_the_sweep_queues_stalled_and_lost_imports_only(org_a, monkeypatch):
     assert importer.resume_stalled() == 2
     assert sorted(args[1] for args, _ in queued) == sorted([dead.pk, lost.pk])
     assert {kw["timeout"] for _, kw in queued} == {importer.TASK_TIMEOUT_S}
+
+
+def test_a_run_that_was_taken_over_does_not_insert(org_a):
+    now = timezone.now()
+    batch = make(org_a, ImportStatus.QUEUED)
+    assert importer.claim(batch.pk, now)
+    later = now + importer.STALE_AFTER * 2  # the first run's heartbeat stopped; a second claims
+    assert importer.claim(batch.pk, later)
+    assert not importer.still_ours(batch.pk, now)
+    assert importer.still_ours(batch.pk, later)

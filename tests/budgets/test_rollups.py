@@ -208,3 +208,11 @@ def test_period_totals_for_alerts_union_rollups_and_tag_scoped_expenses(org_a):
         whole.pk: Decimal("10"),
         ci.pk: Decimal("4"),
     }
+
+
+def test_saving_fields_the_rollups_ignore_leaves_them_alone(org_a, django_assert_num_queries):
+    made = expense(org_a, "3")
+    made.description = "re-labelled"
+    with django_assert_num_queries(1):
+        made.save(update_fields=["description"])
+    assert rollups.drift(org_a) == []
