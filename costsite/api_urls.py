@@ -42,6 +42,9 @@ from spot.api.idle import IdleResourceViewSet, IdleScanViewSet
 root = OptionalSlashRouter()
 root.register("orgs", OrganizationViewSet, basename="organization")
 
+# Inside an organization, one router per area under its own path prefix: Django tries URL
+# patterns one by one, so a request is matched against its area's routes only. Within a router,
+# longer prefixes come before "" (the area's own actions).
 org = OptionalSlashRouter()
 org.register("members", MembershipViewSet, basename="membership")
 org.register("invitations", InvitationViewSet, basename="invitation")
@@ -54,27 +57,36 @@ org.register("alert-rules", AlertRuleViewSet, basename="alert-rule")
 org.register("alerts", AlertViewSet, basename="alert")
 org.register("expenses/imports", ImportViewSet, basename="expense-import")
 org.register("expenses", ExpenseViewSet, basename="expense")
-org.register("estimates/saved", SavedEstimateViewSet, basename="saved-estimate")
-org.register("estimates/price-list/prices", OrgPriceViewSet, basename="org-price")
-org.register("estimates/price-list/discounts", DiscountViewSet, basename="discount")
-org.register("estimates/runs", TrainingRunViewSet, basename="training-run")
-org.register("estimates", PlanningViewSet, basename="planning")
-org.register("estimates/utilization", UtilizationViewSet, basename="utilization")
-org.register("estimates/rightsizing", RightSizingViewSet, basename="rightsizing")
-org.register("estimates", EstimatesViewSet, basename="estimates")
 org.register("catalog", CatalogViewSet, basename="catalog")
-org.register("spot/idle-scans", IdleScanViewSet, basename="idle-scan")
-org.register("spot/idle-resources", IdleResourceViewSet, basename="idle-resource")
-org.register("carbon/records", CarbonRecordViewSet, basename="carbon-record")
-org.register("carbon/budgets", CarbonBudgetViewSet, basename="carbon-budget")
-org.register("carbon/alerts", CarbonAlertViewSet, basename="carbon-alert")
-org.register("carbon", CarbonViewSet, basename="carbon")
-org.register("spot/fleets", FleetViewSet, basename="spot-fleet")
-org.register("spot/events", InterruptionEventViewSet, basename="spot-event")
-org.register("spot", SpotViewSet, basename="spot")
+
+estimates = OptionalSlashRouter()
+estimates.register("saved", SavedEstimateViewSet, basename="saved-estimate")
+estimates.register("price-list/prices", OrgPriceViewSet, basename="org-price")
+estimates.register("price-list/discounts", DiscountViewSet, basename="discount")
+estimates.register("runs", TrainingRunViewSet, basename="training-run")
+estimates.register("utilization", UtilizationViewSet, basename="utilization")
+estimates.register("rightsizing", RightSizingViewSet, basename="rightsizing")
+estimates.register("", PlanningViewSet, basename="planning")
+estimates.register("", EstimatesViewSet, basename="estimates")
+
+carbon = OptionalSlashRouter()
+carbon.register("records", CarbonRecordViewSet, basename="carbon-record")
+carbon.register("budgets", CarbonBudgetViewSet, basename="carbon-budget")
+carbon.register("alerts", CarbonAlertViewSet, basename="carbon-alert")
+carbon.register("", CarbonViewSet, basename="carbon")
+
+spot = OptionalSlashRouter()
+spot.register("idle-scans", IdleScanViewSet, basename="idle-scan")
+spot.register("idle-resources", IdleResourceViewSet, basename="idle-resource")
+spot.register("fleets", FleetViewSet, basename="spot-fleet")
+spot.register("events", InterruptionEventViewSet, basename="spot-event")
+spot.register("", SpotViewSet, basename="spot")
 
 app_name = "api"
 urlpatterns = [
-    path("", include(root.urls)),
+    path("orgs/<slug:org_slug>/estimates/", include(estimates.urls)),
+    path("orgs/<slug:org_slug>/carbon/", include(carbon.urls)),
+    path("orgs/<slug:org_slug>/spot/", include(spot.urls)),
     path("orgs/<slug:org_slug>/", include(org.urls)),
+    path("", include(root.urls)),
 ]

@@ -1,10 +1,10 @@
 """Per-process caches of rarely changing data, invalidated through version counters.
 
-A version counter lives in Django's default cache: Redis when REDIS_URL is set, so a bump is
-seen by every process at its next request; the process-local locmem cache otherwise, where a
-bump reaches only its own process, so entries there also expire after the memo's
-`local_max_age` seconds (other processes of a single-machine deployment catch up within that
-time).
+A version counter lives in Django's default cache when that is shared (Redis, when REDIS_URL is
+set), so a bump is seen by every process at its next request. Otherwise the default cache is the
+process-local locmem and the counters live in a dict of this process: a bump reaches only its
+own process, so entries there also expire after the memo's `local_max_age` seconds (other
+processes of a single-machine deployment catch up within that time).
 
 `bump` increments at once (the same process, and tests inside a transaction, see the change)
 and again when the transaction commits, so a process that rebuilt its entry from not yet
@@ -27,9 +27,21 @@ def shared() -> bool:
     return not isinstance(caches["default"], LocMemCache)
 
 
+# The counters when the default cache is not shared: locmem would hold them no further, at the
+# cost of a key check, a lock and unpickling on every read.
+_local_versions: dict[str, int] = {}
+_local_lock = threading.Lock()
+
+
 def version(name: str) -> int:
     """The current version of `name`. A counter that is missing (never set, evicted, the cache
     flushed) starts again at a random number, so it does not meet an old entry's version."""
+    if not shared():
+        current = _local_versions.get(name)
+        if current is None:
+            with _local_lock:
+                current = _local_versions.setdefault(name, secrets.randbits(62))
+        return current
     key = PREFIX + name
     current = cache.get(key)
     if current is None:
@@ -40,6 +52,10 @@ def version(name: str) -> int:
 
 
 def _increment(name: str) -> None:
+    if not shared():
+        with _local_lock:
+            _local_versions[name] = _local_versions.get(name, secrets.randbits(62)) + 1
+        return
     try:
         cache.incr(PREFIX + name)
     except ValueError:  # missing: a new random start is as good as an increment

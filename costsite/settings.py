@@ -199,6 +199,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only (costsite/renderers.py): /api/docs/ is the interactive documentation.
+    "DEFAULT_RENDERER_CLASSES": ["costsite.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "costsite.renderers.JSONNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "costsite.orgs.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -1,6 +1,7 @@
 """Where a GPU workload is cheapest: every matching offer of the catalogue, costed at once with
 numpy and sorted by total cost."""
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -41,6 +42,32 @@ def matching(table: OfferTable, req: Requirements) -> np.ndarray:
     return mask
 
 
+def _offer_fields(table: OfferTable) -> list[tuple[dict, dict]]:
+    """Per offer, the result fields that depend on the offer alone: those shown before the
+    costs and those after."""
+    return [
+        (
+            {
+                "provider": offer.provider,
+                "region": offer.region,
+                "region_name": offer.region_name,
+                "instance_type": offer.instance_type,
+                "accelerator": offer.accelerator,
+                "purchase_option": offer.purchase_option,
+                "gpus_per_node": offer.gpus_per_node,
+                "price_per_hour": str(offer.price_per_hour),
+            },
+            {
+                "currency": offer.currency,
+                "price_origin": offer.origin,
+                "source": offer.source,
+                "as_of": offer.as_of.isoformat(),
+            },
+        )
+        for offer in table.offers
+    ]
+
+
 def compare(table: OfferTable, req: Requirements) -> dict:
     if len(table) == 0:
         return {"results": [], "hours": req.hours, "matched": 0}
@@ -68,33 +95,36 @@ def compare(table: OfferTable, req: Requirements) -> dict:
     total = price * nodes * hours * (1 + overhead)
     on_demand_total = table.on_demand_price[idx] * nodes * hours
     order = np.argsort(total, kind="stable")[: req.max_results]
+    # Python numbers for the rows shown: numpy scalars cost a conversion at every use.
+    rows = zip(
+        idx[order].tolist(),
+        nodes[order].tolist(),
+        total[order].tolist(),
+        (on_demand_total[order] - total[order]).tolist(),
+        overhead[order].tolist(),
+        strict=True,
+    )
+    hours_exact = Decimal(repr(float(req.hours)))
+    fields = table.derived("compare_fields", _offer_fields)
     results = []
-    for k in order:
-        offer = table.offers[idx[k]]
-        gpus = int(nodes[k] * offer.gpus_per_node)
-        exact_total = Decimal(repr(float(total[k])))
-        savings = on_demand_total[k] - total[k]
-        savings_text = None if np.isnan(savings) else money(Decimal(repr(float(savings))))
+    for i, node_count, row_total, savings, row_overhead in rows:
+        before, after = fields[i]
+        gpus_per_node = before["gpus_per_node"]
+        exact_total = Decimal(repr(row_total))
         results.append(
             {
-                "provider": offer.provider,
-                "region": offer.region,
-                "region_name": offer.region_name,
-                "instance_type": offer.instance_type,
-                "accelerator": offer.accelerator,
-                "purchase_option": offer.purchase_option,
-                "nodes": int(nodes[k]),
-                "gpus_per_node": offer.gpus_per_node,
-                "gpu_count": gpus,
-                "price_per_hour": str(offer.price_per_hour),
+                **before,
+                "nodes": node_count,
+                "gpu_count": node_count * gpus_per_node,
                 "total_cost": money(exact_total),
-                "cost_per_gpu_hour": money(exact_total / Decimal(gpus) / Decimal(repr(req.hours))),
-                "interruption_overhead_fraction": round(float(overhead[k]), 4),
-                "savings_vs_on_demand": savings_text,
-                "currency": offer.currency,
-                "price_origin": offer.origin,
-                "source": offer.source,
-                "as_of": offer.as_of.isoformat(),
+                "cost_per_gpu_hour": money(
+                    exact_total / (node_count * gpus_per_node) / hours_exact
+                ),
+                "interruption_overhead_fraction": round(row_overhead, 4),
+                "savings_vs_on_demand": None
+                if math.isnan(savings)
+                else money(Decimal(repr(savings))),
+                **after,
             }
         )
     return {

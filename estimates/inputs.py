@@ -20,8 +20,23 @@ MAX_GB = 10_000_000
 MAX_GPUS = 100_000
 
 
-def _nests(field) -> bool:
-    return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
+def _unbound_copy(field):
+    """A copy of a declared field for one serializer instance to bind. DRF deep-copies every
+    declared field, rebuilding it from its arguments, for each instance (half of a compare
+    request's validation). A declared field is never bound or validated itself and binding only
+    sets attributes on the copy, so a shallow copy is enough; a list field's child (bound to the
+    declared list field when it was made) is copied as unbound and bound to the new list field.
+    Nested serializers keep DRF's deep copy."""
+    if isinstance(field, serializers.BaseSerializer):
+        return copy.deepcopy(field)
+    clone = object.__new__(type(field))  # copy.copy, for a plain __dict__ object, at 1/4 the cost
+    clone.__dict__.update(field.__dict__)
+    clone.source = field._kwargs.get("source")
+    child = getattr(field, "child", None)
+    if child is not None:
+        clone.child = _unbound_copy(child)
+        clone.child.bind(field_name="", parent=clone)
+    return clone
 
 
 def lookup_errors(func):
@@ -36,14 +51,7 @@ class CatalogueInput(serializers.Serializer):
     """Input that names catalogue rows; the snapshot comes in the context ("catalogue")."""
 
     def get_fields(self):
-        """DRF's, without deep copies of flat fields: DRF deep-copies every declared field for
-        each serializer instance, rebuilding it from its arguments (a third of a compare
-        request). A declared field is never bound or validated itself, and binding sets
-        attributes on the copy, so a shallow copy is enough for a field with no nested fields."""
-        return {
-            name: copy.deepcopy(field) if _nests(field) else copy.copy(field)
-            for name, field in self._declared_fields.items()
-        }
+        return {name: _unbound_copy(field) for name, field in self._declared_fields.items()}
 
     @property
     def catalogue(self):

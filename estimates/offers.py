@@ -100,6 +100,7 @@ class OfferTable:
     def __init__(self, offers: list[Offer], catalogue: Catalogue | None = None):
         self.offers = offers
         self.catalogue = catalogue
+        self._derived: dict = {}
         self.by_key = {offer.key(): i for i, offer in enumerate(offers)}
         n = len(offers)
         self.price = np.array([float(o.price_per_hour) for o in offers], dtype=np.float64)
@@ -111,9 +112,10 @@ class OfferTable:
         self.accelerator = np.array([o.accelerator.lower() for o in offers], dtype=object)
         self.option = np.array([o.purchase_option for o in offers], dtype=object)
         self.spot = self.option == PurchaseOption.SPOT
-        # Integer codes of the text columns, for `is_in` (isin on object arrays sorts objects).
-        self.codes = {
-            name: _codes(getattr(self, name))
+        # Which offers hold each value of the text columns, for `is_in` (np.isin costs tens of
+        # microseconds a call; an OR of one or two kept masks, one).
+        self.masks = {
+            name: _masks(getattr(self, name))
             for name in ("provider", "region", "accelerator", "option")
         }
         # The on-demand price of the same instance in the same region (NaN if none).
@@ -126,8 +128,19 @@ class OfferTable:
     def is_in(self, column: str, values) -> np.ndarray:
         """Which offers have one of `values` in `column` (provider, region, accelerator or
         option; accelerator names in lower case)."""
-        codes, index = self.codes[column]
-        return np.isin(codes, [index[v] for v in values if v in index])
+        masks = self.masks[column]
+        found = np.zeros(len(self.offers), dtype=bool)
+        for value in set(values):
+            if value in masks:
+                found |= masks[value]
+        return found
+
+    def derived(self, name: str, build):
+        """`build(self)`, kept with the table: data computed from the offers alone, such as the
+        per-offer fields of compare results, is built once per table instead of per request."""
+        if name not in self._derived:
+            self._derived[name] = build(self)
+        return self._derived[name]
 
     def get(self, provider, region, instance_type, purchase_option) -> Offer | None:
         i = self.by_key.get((provider, region, instance_type, purchase_option))
@@ -137,10 +150,8 @@ class OfferTable:
         return len(self.offers)
 
 
-def _codes(column: np.ndarray) -> tuple[np.ndarray, dict]:
-    index: dict = {}
-    codes = np.array([index.setdefault(v, len(index)) for v in column], dtype=np.int64)
-    return codes, index
+def _masks(column: np.ndarray) -> dict:
+    return {value: column == value for value in set(column.tolist())}
 
 
 def _offer(price: Price, amount: Decimal, source: str, origin: str) -> Offer:

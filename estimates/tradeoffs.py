@@ -60,13 +60,13 @@ def candidates(organization, table: OfferTable, q: Question) -> dict:
             efficiency.mfu_one_gpu,
             efficiency.scaling,
         )
-    mask = ~np.isnan(peak) & np.isin(table.option, q.purchase_options or TRAINING_OPTIONS)
+    mask = ~np.isnan(peak) & table.is_in("option", q.purchase_options or TRAINING_OPTIONS)
     if q.accelerator_names:
-        mask &= np.isin(table.accelerator, [n.lower() for n in q.accelerator_names])
+        mask &= table.is_in("accelerator", [n.lower() for n in q.accelerator_names])
     if q.providers:
-        mask &= np.isin(table.provider, q.providers)
+        mask &= table.is_in("provider", q.providers)
     if q.regions:
-        mask &= np.isin(table.region, q.regions)
+        mask &= table.is_in("region", q.regions)
     offer_idx = np.flatnonzero(mask)
     counts = np.asarray(q.gpu_counts, dtype=np.int64)
     o, n = np.meshgrid(offer_idx, counts, indexing="ij")

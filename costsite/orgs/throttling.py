@@ -36,11 +36,12 @@ class CallerRateThrottle(SimpleRateThrottle):
         if used >= self.num_requests:
             self.wait_seconds = (1 - position) * self.duration
             return False
-        if not self.cache.add(current_key, 1, 2 * self.duration):
-            try:
-                self.cache.incr(current_key)
-            except ValueError:  # expired in between
-                self.cache.set(current_key, 1, 2 * self.duration)
+        if current_key not in counts and self.cache.add(current_key, 1, 2 * self.duration):
+            return True
+        try:
+            self.cache.incr(current_key)
+        except ValueError:  # expired in between
+            self.cache.set(current_key, 1, 2 * self.duration)
         return True
 
     def wait(self):
