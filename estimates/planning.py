@@ -48,8 +48,8 @@ class Plan:
     efficiency: float | None = None  # given MFU
 
 
-def predict(organization, plan: Plan, runs=None) -> dict:
-    runs = run_figures(organization) if runs is None else runs
+def predict(runs: list[training.RunFigure], plan: Plan) -> dict:
+    """`runs`: what the organization's runs teach (run_figures)."""
     precision = resolve_precision(plan.accelerator, plan.precision)
     peak = training.peak_flops(plan.accelerator, precision)
     efficiency = training.learn(plan.accelerator, runs, plan.efficiency)
@@ -102,8 +102,8 @@ def offer_cost(table: OfferTable, offer, gpu_count: int, wall_hours: float) -> d
     }
 
 
-def training_time(organization, table: OfferTable, plan: Plan, offer=None) -> dict:
-    result = predict(organization, plan)
+def training_time(runs, table: OfferTable, plan: Plan, offer=None) -> dict:
+    result = predict(runs, plan)
     if offer is not None:
         if offer.accelerator != plan.accelerator.name:
             raise TrainingError(
@@ -119,18 +119,17 @@ def training_time(organization, table: OfferTable, plan: Plan, offer=None) -> di
     return result
 
 
-def configurations(organization, flops: float, configs, precision=None, efficiency=None):
+def configurations(runs, flops: float, configs, precision=None, efficiency=None):
     """The same workload on several (accelerator, GPU count) choices, fastest first."""
-    runs = run_figures(organization)
     rows = [
-        predict(organization, Plan(flops, accelerator, count, precision, efficiency), runs)
+        predict(runs, Plan(flops, accelerator, count, precision, efficiency))
         for accelerator, count in configs
     ]
     return sorted(rows, key=lambda r: r["wall_hours"])
 
 
-def curve(organization, plan: Plan, counts=DEFAULT_COUNTS) -> list[dict]:
+def curve(runs, plan: Plan, counts=DEFAULT_COUNTS) -> list[dict]:
     precision = resolve_precision(plan.accelerator, plan.precision)
     peak = training.peak_flops(plan.accelerator, precision)
-    efficiency = training.learn(plan.accelerator, run_figures(organization), plan.efficiency)
+    efficiency = training.learn(plan.accelerator, runs, plan.efficiency)
     return training.scaling_curve(plan.flops, peak, counts, efficiency)

@@ -38,19 +38,27 @@ def domain_errors(function, *args):
         raise exceptions.ValidationError({exc.field: [str(exc)]}) from exc
 
 
-def training_time(org, data) -> dict:
+# Each computation takes `runs`, what the organization's runs teach (planning.run_figures), so
+# that a page running several reads them once.
+
+
+def training_time(org, data, runs=None) -> dict:
     form, table = validated(TrainingTimeInput, org, data)
     return domain_errors(
-        planning.training_time, org, table, form.plan(), form.validated_data["_offer"]
+        planning.training_time,
+        planning.run_figures(org) if runs is None else runs,
+        table,
+        form.plan(),
+        form.validated_data["_offer"],
     )
 
 
-def configurations(org, data) -> dict:
+def configurations(org, data, runs=None) -> dict:
     form, _ = validated(ConfigurationsInput, org, data)
     d = form.validated_data
     rows = domain_errors(
         planning.configurations,
-        org,
+        planning.run_figures(org) if runs is None else runs,
         d["_flops"],
         d["_configs"],
         d.get("precision"),
@@ -59,18 +67,20 @@ def configurations(org, data) -> dict:
     return {"flops": d["_flops"], "configurations": rows}
 
 
-def scaling(org, data) -> dict:
+def scaling(org, data, runs=None) -> dict:
     form, _ = validated(ScalingInput, org, data)
     d = form.validated_data
     plan = planning.Plan(d["_flops"], d["_accelerator"], 1, d.get("precision"), d.get("efficiency"))
     counts = sorted(set(d.get("gpu_counts") or planning.DEFAULT_COUNTS))
     return {
         "accelerator": d["_accelerator"].name,
-        "curve": domain_errors(planning.curve, org, plan, counts),
+        "curve": domain_errors(
+            planning.curve, planning.run_figures(org) if runs is None else runs, plan, counts
+        ),
     }
 
 
-def trade_offs(org, data) -> dict:
+def trade_offs(org, data, runs=None) -> dict:
     form, table = validated(TradeoffsInput, org, data)
     d = form.validated_data
     question = tradeoffs.Question(
@@ -86,7 +96,8 @@ def trade_offs(org, data) -> dict:
         budget=d.get("budget"),
         hour_value=d.get("hour_value"),
     )
-    return {"flops": d["_flops"], **tradeoffs.evaluate(org, table, question)}
+    runs = planning.run_figures(org) if runs is None else runs
+    return {"flops": d["_flops"], **tradeoffs.evaluate(runs, table, question)}
 
 
 def batch_size(org, data) -> dict:

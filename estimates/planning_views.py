@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError
 
-from costsite.orgs.access import org_for_user
+from costsite.orgs.access import org_for_user, require_role
 from costsite.orgs.roles import OPERATORS
-from estimates import memory, planning_api
+from estimates import memory, planning, planning_api
 from estimates.forms import clean_for_api
 from estimates.models import TrainingRun
 from estimates.offers import offer_table
@@ -91,16 +91,17 @@ def plan(org, form) -> dict:
     target = pick(data, ("accelerator", "gpu_count"))
     if data.get("instance_type"):
         target |= pick(data, OFFER)
-    tradeoffs = planning_api.trade_offs(org, workload | pick(data, CONSTRAINTS))
+    runs = planning.run_figures(org)  # read once for every computation below
+    tradeoffs = planning_api.trade_offs(org, workload | pick(data, CONSTRAINTS), runs)
     result = {
-        "prediction": planning_api.training_time(org, workload | target),
+        "prediction": planning_api.training_time(org, workload | target, runs),
         "tradeoffs": tradeoffs,
         "frontier_chart": frontier_chart(tradeoffs),
         "scaling_chart": scaling_chart(tradeoffs["scaling"]) if tradeoffs["scaling"] else None,
     }
     if data.get("configurations"):
         result["configurations"] = planning_api.configurations(
-            org, workload | {"configurations": data["configurations"]}
+            org, workload | {"configurations": data["configurations"]}, runs
         )["configurations"]
     if all(data.get(k) for k in ("params", "seq_len", "global_batch")):
         batch = pick(data, ("params", "seq_len", "accelerator", "global_batch"))
@@ -133,7 +134,7 @@ def runs(request, org_slug):
     can_record = me.role in OPERATORS
     form = TrainingRunForm(request.POST or None)
     if request.method == "POST":
-        org, me = org_for_user(request, org_slug, roles=OPERATORS)
+        require_role(me, OPERATORS)
         if form.is_valid():
             table = offer_table(org)
             data = TrainingRunSerializer(

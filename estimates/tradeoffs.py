@@ -38,10 +38,9 @@ class Question:
     hour_value: Decimal | None = None  # what an hour of the team's waiting is worth
 
 
-def candidates(organization, table: OfferTable, q: Question) -> dict:
+def candidates(runs: list[training.RunFigure], table: OfferTable, q: Question) -> dict:
     """Arrays (one entry per candidate) of offer index, GPUs, nodes, wall hours, cost, co2e."""
     accelerators = {a.name: a for a in Accelerator.objects.all()}
-    runs = planning.run_figures(organization)
     peak = np.full(len(table), np.nan)
     mfu = np.full(len(table), np.nan)
     scaling = np.full(len(table), np.nan)
@@ -140,8 +139,9 @@ def row(table, c: dict, i: int) -> dict:
     }
 
 
-def evaluate(organization, table: OfferTable, q: Question) -> dict:
-    c = candidates(organization, table, q)
+def evaluate(runs, table: OfferTable, q: Question) -> dict:
+    """`runs`: what the organization's runs teach (planning.run_figures)."""
+    c = candidates(runs, table, q)
     total = len(c["wall"])
     if not total:
         return {"candidates": 0, "frontier": [], "recommendations": {}, "roi": [], "scaling": []}

@@ -36,9 +36,14 @@ def org_for_user(request, slug: str, roles=READERS) -> tuple[Organization, Membe
     )
     if membership is None:
         raise Http404("No such organization.")
+    require_role(membership, roles)
+    return membership.organization, membership
+
+
+def require_role(membership: Membership, roles) -> None:
+    """403 unless the membership has one of `roles` (a page that only some roles may write)."""
     if membership.role not in roles:
         raise PermissionDenied(f"Your role ({membership.role}) does not allow this.")
-    return membership.organization, membership
 
 
 def api_access(request, slug: str) -> OrgAccess:

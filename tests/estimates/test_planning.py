@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from estimates import pareto
 from estimates.models import TrainingRun
@@ -239,6 +241,24 @@ def test_planner_page_shows_prediction_frontier_and_scaling(client, alice, org_a
     assert result["batch"]["fits"]
     colours = result["frontier_chart"]["datasets"][0]["backgroundColor"]
     assert len(colours) == len(result["tradeoffs"]["frontier"])
+
+
+def test_planner_reads_the_organizations_runs_once(client, alice, org_a, catalog):
+    client.force_login(alice)
+    body = {
+        "params": "1e9",
+        "tokens": "2e10",
+        "accelerator": "A100",
+        "gpu_count": "8",
+        "purchase_option": "on_demand",
+        "configurations": "A100×8, V100×16",
+    }
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/o/{org_a.slug}/estimates/planner/", body)
+    result = response.context["result"]
+    assert result["prediction"] and result["tradeoffs"] and result["configurations"]
+    run_reads = [q for q in queries.captured_queries if "estimates_trainingrun" in q["sql"]]
+    assert len(run_reads) == 1
 
 
 def test_planner_errors_stay_beside_the_field(client, alice, org_a, catalog):
