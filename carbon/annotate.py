@@ -3,7 +3,7 @@
 from django.db.models.signals import post_delete, post_save
 
 from carbon import lookups
-from carbon.footprint import FootprintError, host_watts
+from carbon.footprint import FootprintError, facility_emissions, host_watts, it_energy_kwh
 from carbon.models import AcceleratorPower, CarbonFactor, CountryIntensity, GridIntensity, Pue
 from costsite.cache import VersionedMemo, bump, version
 from estimates.models import Accelerator, Region
@@ -60,9 +60,9 @@ class Memo:
         return fields
 
     def co2e(self, table, provider, region_code, instance_type, gpu_count, hours) -> dict | None:
-        """footprint.compute's figures at full load, from the kept per-offer fields: the same
-        arithmetic in the same order (tests check they agree), without building the assumption
-        texts that the annotation does not show."""
+        """footprint.compute's figures at full load, from the kept per-offer fields (through
+        the same footprint functions), without the assumption texts the annotation does not
+        show."""
         fields = self.offer(table, provider, region_code, instance_type)
         gpu_hours = gpu_count * hours
         if fields is None or not gpu_hours:
@@ -70,13 +70,13 @@ class Memo:
         host_w = 0.0
         if fields["vcpus"] and fields["host_model"]:
             host_w = host_watts(fields["vcpus"], fields["memory_gib"], 1.0, fields["host_model"])
-        per_node = fields["gpus_per_node"]
-        instance_hours = gpu_hours / per_node if per_node else 0.0
-        it_kwh = (fields["accelerator_power"].value * gpu_hours + host_w * instance_hours) / 1000
+        it_kwh = it_energy_kwh(
+            fields["accelerator_power"].value, gpu_hours, host_w, fields["gpus_per_node"]
+        )
         pue, intensity = fields["pue"], fields["intensity"]
-        energy_kwh = it_kwh * pue.value
+        energy_kwh, co2e_kg = facility_emissions(it_kwh, pue.value, intensity.value)
         return {
-            "co2e_kg": round(energy_kwh * intensity.value / 1000, 6),
+            "co2e_kg": round(co2e_kg, 6),
             "energy_kwh": round(energy_kwh, 6),
             "intensity_g_per_kwh": intensity.value,
             "intensity_basis": intensity.basis,

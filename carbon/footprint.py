@@ -67,6 +67,19 @@ def host_watts(vcpus, memory_gib, utilization, model: dict) -> float:
     return vcpus * per_vcpu + (memory_gib or 0) * model["memory_w_per_gib"]
 
 
+def it_energy_kwh(power_w: float, gpu_hours: float, host_w: float, gpus_per_node) -> float:
+    """Energy drawn by the accelerators and, per instance-hour, their hosts."""
+    instance_hours = gpu_hours / gpus_per_node if gpus_per_node else 0.0
+    return (power_w * gpu_hours + host_w * instance_hours) / 1000
+
+
+def facility_emissions(it_kwh: float, pue: float, intensity: float) -> tuple[float, float]:
+    """(energy_kwh, co2e_kg) of `it_kwh` in a data centre of `pue` on a grid of `intensity`
+    g CO2e/kWh."""
+    energy_kwh = it_kwh * pue
+    return energy_kwh, energy_kwh * intensity / 1000
+
+
 def compute(w: Workload) -> dict:
     assumptions = []
 
@@ -120,12 +133,10 @@ def compute(w: Workload) -> dict:
                         "derived",
                     ),
                 )
-        instance_hours = gpu_hours / w.gpus_per_node if w.gpus_per_node else 0.0
-        it_kwh = (power_w * gpu_hours + host_w * instance_hours) / 1000
+        it_kwh = it_energy_kwh(power_w, gpu_hours, host_w, w.gpus_per_node)
     note("PUE", w.pue)
     note("grid intensity", w.intensity)
-    energy_kwh = it_kwh * w.pue.value
-    co2e_kg = energy_kwh * w.intensity.value / 1000
+    energy_kwh, co2e_kg = facility_emissions(it_kwh, w.pue.value, w.intensity.value)
     return {
         "energy_kwh": round(energy_kwh, 6),
         "it_energy_kwh": round(it_kwh, 6),
