@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from budgets.figures import figures
+from budgets.figures import figures, percent_of
 from budgets.models import Alert, AlertKind, AlertRule, Budget
 from budgets.periods import current_period
 from budgets.spend import period_total
@@ -124,7 +124,7 @@ def spent_by_budget(budgets_and_periods) -> dict[int, Decimal]:
 def may_fire(budget: Budget, rules: list[AlertRule], spent) -> bool:
     """Whether an open rule could fire at this spend: any forecast rule (a forecast needs the
     figures), or an actual-spend rule at or under the percent spent."""
-    percent = round(float((spent or 0) / budget.amount * 100), 2)
+    percent = percent_of(spent or 0, budget.amount)
     return any(r.kind == AlertKind.FORECAST or percent >= float(r.percent) for r in rules)
 
 

@@ -14,6 +14,11 @@ from costsite.periods import Span, local_today
 STATUS_LABELS = {"on_track": "On track", "at_risk": "At risk", "over": "Over budget"}
 
 
+def percent_of(amount: Decimal, budget_amount: Decimal) -> float:
+    """`amount` as a percentage of a budget's amount, to two places (what thresholds compare)."""
+    return round(float(amount / budget_amount * 100), 2)
+
+
 @dataclass(frozen=True)
 class BudgetFigures:
     period: Span
@@ -32,11 +37,11 @@ class BudgetFigures:
 
     @property
     def percent_used(self) -> float:
-        return round(float(self.projection.spent / self.amount * 100), 2)
+        return percent_of(self.projection.spent, self.amount)
 
     @property
     def forecast_percent(self) -> float:
-        return round(float(self.projection.expected / self.amount * 100), 2)
+        return percent_of(self.projection.expected, self.amount)
 
     def as_dict(self) -> dict:
         p = self.projection
