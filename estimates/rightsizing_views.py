@@ -9,8 +9,8 @@ from costsite.orgs.access import org_for_user
 from costsite.orgs.models import Team
 from costsite.orgs.roles import OPERATORS, READERS
 from costsite.periods import check_supported_day
-from estimates import rightsizing, utilization
-from estimates.models import Provider, PurchaseOption, UtilizationSource
+from estimates import rightsizing, utilization, utilization_upload
+from estimates.models import Provider, PurchaseOption
 
 BADGES = {
     rightsizing.IDLE: "status-failed",
@@ -36,7 +36,10 @@ class WindowForm(forms.Form):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(help_text="nvidia-smi or DCGM exporter CSV, up to 20 MB.")
+    file = forms.FileField(
+        help_text="nvidia-smi or DCGM exporter CSV, up to 20 MB.",
+        validators=[utilization_upload.validate_size],
+    )
     job = forms.CharField(
         max_length=utilization.MAX_JOB_LENGTH,
         required=False,
@@ -50,14 +53,6 @@ class UploadForm(forms.Form):
     def __init__(self, org, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Team.objects.for_org(org)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            utilization.check_size(upload.size)
-        except utilization.UploadError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        return upload
 
 
 WINDOW_DEFAULTS = {"days": "30", "purchase_option": PurchaseOption.ON_DEMAND}
@@ -73,20 +68,12 @@ THRESHOLDS = {
 }
 
 
-def handle_upload(org, form) -> tuple[tuple | None, list | None]:
-    """Store a valid upload form's file: ((created, duplicates), None), or (None, row errors)
-    with the reasons added to the form's fields."""
-    d = form.cleaned_data
-    defaults = {k: d[k] for k in ("job", "provider", "region", "instance_type")}
-    try:
-        rows, errors = utilization.parse_csv(d["file"].read(), defaults)
-    except utilization.UploadError as exc:
-        form.add_error(exc.field, str(exc))
-        return None, None
-    if errors:
-        form.add_error("file", f"{len(errors)} row(s) rejected; nothing was stored.")
-        return None, errors
-    return utilization.store(org, rows, UtilizationSource.CSV, d["team"]), None
+def store_upload(org, form) -> utilization_upload.UploadResult:
+    """Store a valid upload form's file; why nothing was stored becomes the form's errors."""
+    result = utilization_upload.upload_csv(org, **form.cleaned_data)
+    for name, reasons in result.errors.items():
+        form.add_error(name, reasons)
+    return result
 
 
 def analysis(org, window: WindowForm) -> dict | None:
@@ -107,13 +94,14 @@ def rightsizing_page(request, org_slug):
     upload = UploadForm(org, request.POST if posted else None, request.FILES if posted else None)
     row_errors = None
     if posted and upload.is_valid():
-        stored, row_errors = handle_upload(org, upload)
-        if stored is not None:
-            created, duplicates = stored
+        result = store_upload(org, upload)
+        if result.stored:
             messages.success(
-                request, f"Stored {created} sample(s); skipped {duplicates} already stored."
+                request,
+                f"Stored {result.created} sample(s); skipped {result.duplicates} already stored.",
             )
             return redirect(request.get_full_path())
+        row_errors = result.rows
     window = WindowForm({**WINDOW_DEFAULTS, **request.GET.dict()}, auto_id="window-%s")
     return render(
         request,

@@ -21,7 +21,7 @@ from costsite.orgs.viewsets import (
     ReadOnlyRequestsMixin,
 )
 from costsite.periods import check_supported_day
-from estimates import rightsizing, utilization
+from estimates import rightsizing, utilization, utilization_upload
 from estimates.models import Provider, PurchaseOption, UtilizationSample, UtilizationSource
 
 MAX_BULK_SAMPLES = 10_000
@@ -104,7 +104,8 @@ class UtilizationBulkInput(OrgScopedFieldsMixin, serializers.Serializer):
 
 class UtilizationUploadInput(OrgScopedFieldsMixin, serializers.Serializer):
     file = serializers.FileField(
-        help_text="nvidia-smi or DCGM exporter CSV, up to 20 MB; see the README for columns."
+        help_text="nvidia-smi or DCGM exporter CSV, up to 20 MB; see the README for columns.",
+        validators=[utilization_upload.validate_size],
     )
     job = serializers.CharField(
         max_length=utilization.MAX_JOB_LENGTH,
@@ -116,13 +117,6 @@ class UtilizationUploadInput(OrgScopedFieldsMixin, serializers.Serializer):
     region = serializers.CharField(max_length=40, required=False, allow_blank=True)
     instance_type = serializers.CharField(max_length=60, required=False, allow_blank=True)
     team = OrgPrimaryKeyField(queryset=Team.objects.all(), required=False, allow_null=True)
-
-    def validate_file(self, upload):
-        try:
-            utilization.check_size(upload.size)
-        except utilization.UploadError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
-        return upload
 
 
 class UtilizationStoredSerializer(serializers.Serializer):
@@ -146,16 +140,6 @@ class UtilizationSampleFilter(django_filters.FilterSet):
     class Meta:
         model = UtilizationSample
         fields = ["job", "team", "gpu_index", "source", "since", "until"]
-
-
-def upload_samples(form) -> tuple[list, list]:
-    """(rows, row errors) of a validated upload's file; file-level problems as field errors."""
-    d = form.validated_data
-    defaults = {k: d.get(k) or "" for k in ("job", "provider", "region", "instance_type")}
-    try:
-        return utilization.parse_csv(d["file"].read(), defaults)
-    except utilization.UploadError as exc:
-        raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
 
 
 @extend_schema_view(
@@ -210,17 +194,14 @@ class UtilizationViewSet(OrgScopedViewSet, mixins.ListModelMixin):
     def upload(self, request, *args, **kwargs):
         form = UtilizationUploadInput(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
-        rows, errors = upload_samples(form)
-        if errors:
-            return Response(
-                {"file": [f"{len(errors)} row(s) rejected; nothing was stored."], "rows": errors},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        created, duplicates = utilization.store(
-            self.org, rows, UtilizationSource.CSV, form.validated_data.get("team")
-        )
+        result = utilization_upload.upload_csv(self.org, **form.validated_data)
+        if not result.stored:
+            # Returned, not raised: DRF's error handling would turn each line number into a string.
+            rows = {"rows": result.rows} if result.rows else {}
+            return Response({**result.errors, **rows}, status=status.HTTP_400_BAD_REQUEST)
         return Response(
-            {"created": created, "duplicates": duplicates}, status=status.HTTP_201_CREATED
+            {"created": result.created, "duplicates": result.duplicates},
+            status=status.HTTP_201_CREATED,
         )
 
 
