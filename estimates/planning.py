@@ -18,17 +18,17 @@ DEFAULT_SPOT_RATE = interruptions.AWS_BUCKETS[interruptions.DEFAULT_BUCKET]
 
 
 def run_figures(organization) -> list[training.RunFigure]:
-    """Every run's achieved utilisation (runs whose precision the catalogue cannot price are
-    left out)."""
+    """Every run's achieved utilisation. Left out: runs whose precision the catalogue cannot
+    price, and implausible ones (stored before the rule, or edited in the admin)."""
     figures = []
     for run in TrainingRun.objects.for_org(organization).select_related("accelerator"):
         try:
             peak = training.peak_flops(run.accelerator, run.precision)
+            training.check_plausible_run(run.flops, run.gpu_hours, peak)
         except TrainingError:
             continue
         mfu = training.achieved_mfu(run.flops, run.gpu_hours, peak)
-        if training.MIN_PLAUSIBLE_MFU <= mfu <= 1:
-            figures.append(training.RunFigure(run.accelerator_id, run.gpu_count, mfu))
+        figures.append(training.RunFigure(run.accelerator_id, run.gpu_count, mfu))
     return figures
 
 

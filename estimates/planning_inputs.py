@@ -255,27 +255,9 @@ class TrainingRunSerializer(OrgScopedSerializer):
             raise serializers.ValidationError({"gpu_hours": ["Give gpu_hours or wall_hours."]})
         try:
             peak = training.peak_flops(merged["accelerator"], merged.get("precision", "bf16"))
+            training.check_plausible_run(flops, gpu_hours, peak)
         except training.TrainingError as exc:
             raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
-        mfu = training.achieved_mfu(flops, gpu_hours, peak)
-        if mfu < training.MIN_PLAUSIBLE_MFU:
-            raise serializers.ValidationError(
-                {
-                    "gpu_hours": [
-                        f"Too many for this compute: {mfu:.1e} of the accelerator's peak. "
-                        "Check params and tokens (counts, e.g. 7e9, not 7) and hours."
-                    ]
-                }
-            )
-        if mfu > 1:
-            raise serializers.ValidationError(
-                {
-                    "gpu_hours": [
-                        f"Too few for this compute: {mfu:.0%} of the accelerator's peak. "
-                        "Check params, tokens, flops, precision and hours."
-                    ]
-                }
-            )
         attrs.update(flops=flops, gpu_hours=gpu_hours, wall_hours=gpu_hours / count)
         if attrs.get("external_id"):
             self.check_unique(

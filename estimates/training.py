@@ -95,6 +95,27 @@ def achieved_mfu(flops: float, gpu_hours: float, peak: float) -> float:
     return flops / (gpu_hours * 3600 * peak)
 
 
+def check_plausible_run(flops: float, gpu_hours: float, peak: float) -> None:
+    """Raise TrainingError (on gpu_hours) unless `flops` done in `gpu_hours` at `peak` FLOP/s per
+    GPU is a utilisation a real run reaches: above 1 beats the hardware, below
+    MIN_PLAUSIBLE_MFU is a typo. Every recorded run, however it arrives, passes this one rule."""
+    if gpu_hours <= 0:
+        raise TrainingError("gpu_hours", "Must be more than 0.")
+    mfu = achieved_mfu(flops, gpu_hours, peak)
+    if mfu < MIN_PLAUSIBLE_MFU:
+        raise TrainingError(
+            "gpu_hours",
+            f"Too many for this compute: {mfu:.1e} of the accelerator's peak. "
+            "Check params and tokens (counts, e.g. 7e9, not 7) and hours.",
+        )
+    if mfu > 1:
+        raise TrainingError(
+            "gpu_hours",
+            f"Too few for this compute: {mfu:.0%} of the accelerator's peak. "
+            "Check params, tokens, flops, precision and hours.",
+        )
+
+
 @dataclass(frozen=True)
 class Efficiency:
     mfu_one_gpu: float

@@ -87,28 +87,6 @@ def store(organization, rows: list[dict], source: str, team=None) -> tuple[int, 
     return created, len(rows) - created
 
 
-PROGRESS_VALUES = ("gpu_utilization", "gpu_memory_used_gb", "cpu_utilization", "memory_used_gb")
-
-
-def progress_rows(samples, at: datetime, **common) -> tuple[list[dict], int]:
-    """Sample rows from a job's progress report: `samples` are {"at": ISO 8601 (default: the
-    report's `at`), "gpu_utilization", "gpu_memory_used_gb", ...}; `common` (job, provider,
-    region, instance_type) applies to each. Returns (rows, skipped): a sample without a
-    utilisation or with a bad time is skipped."""
-    rows, skipped = [], 0
-    for sample in samples:
-        try:
-            sample_at = parse_time(sample["at"]) if sample.get("at") else at
-        except RowError:
-            sample_at = None
-        if sample_at is None or sample.get("gpu_utilization") is None:
-            skipped += 1
-            continue
-        values = {k: sample[k] for k in PROGRESS_VALUES if sample.get(k) is not None}
-        rows.append({**common, "at": sample_at, **values})
-    return rows, skipped
-
-
 # --- Checks shared with the JSON API -----------------------------------------------------------
 
 

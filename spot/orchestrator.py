@@ -310,6 +310,7 @@ def record_checkpoint(fleet: Fleet, step: int, uri: str, at: datetime) -> Checkp
 
 
 def record_progress(fleet, step: int, at: datetime, instance_id="", samples=()) -> None:
+    """`samples` are validated (spot.api.fleets.SampleInput): `at`, when given, a datetime."""
     ProgressReport.objects.create(
         organization_id=fleet.organization_id,
         fleet=fleet,
@@ -323,20 +324,24 @@ def record_progress(fleet, step: int, at: datetime, instance_id="", samples=()) 
 
 
 def store_utilization(fleet, at: datetime, instance_id: str, samples) -> None:
-    """Keep a progress report's GPU samples for right-sizing, as the instance that sent them."""
+    """Keep a progress report's GPU samples for right-sizing, as the instance that sent them;
+    a sample without a GPU utilisation has nothing to right-size and is left out."""
     attempt = (
         fleet.attempts.filter(provider_instance_id=instance_id).first() if instance_id else None
     )
-    rows, skipped = utilization.progress_rows(
-        samples,
-        at,
-        job=f"fleet {fleet.pk}: {fleet.name}" + (f" ({instance_id})" if instance_id else ""),
-        provider=CATALOGUE_PROVIDER,
-        region=fleet.region,
-        instance_type=attempt.instance_type if attempt else fleet.instance_types[0],
-    )
-    if skipped:
-        log.warning("fleet %s: %d sample(s) without utilisation or a valid time", fleet.pk, skipped)
+    common = {
+        "job": f"fleet {fleet.pk}: {fleet.name}" + (f" ({instance_id})" if instance_id else ""),
+        "provider": CATALOGUE_PROVIDER,
+        "region": fleet.region,
+        "instance_type": attempt.instance_type if attempt else fleet.instance_types[0],
+    }
+    rows = [
+        {**common, **sample, "at": sample.get("at", at)}
+        for sample in samples
+        if "gpu_utilization" in sample
+    ]
+    if skipped := len(samples) - len(rows):
+        log.warning("fleet %s: %d sample(s) without utilisation", fleet.pk, skipped)
     utilization.store(fleet.organization, rows, UtilizationSource.SPOT, fleet.team)
 
 

@@ -1,6 +1,7 @@
 """A completed fleet on a real provider becomes a training run (estimates), so its measured
 speed teaches the organization's efficiency. Simulated fleets never do (their speed is made
-up), nor fleets without a known workload or whose instances had different accelerators."""
+up), nor fleets without a known workload, whose instances had different accelerators, or whose
+useful GPU-hours are implausible for the workload (the rule every recorded run passes)."""
 
 from django.utils import timezone
 
@@ -12,11 +13,12 @@ from spot.models import CATALOGUE_PROVIDER
 
 
 def workload_flops(fleet) -> float | None:
-    if fleet.training_flops:
-        return fleet.training_flops
-    if fleet.model_params and fleet.training_tokens:
-        return training.training_flops(fleet.model_params, fleet.training_tokens, None)
-    return None
+    try:
+        return training.training_flops(
+            fleet.model_params, fleet.training_tokens, fleet.training_flops
+        )
+    except training.TrainingError:  # the workload is not known
+        return None
 
 
 def record(fleet):
@@ -41,9 +43,8 @@ def record(fleet):
     precision = fleet.precision or resolve_precision(accelerator, None)
     try:
         peak = training.peak_flops(accelerator, precision)
+        training.check_plausible_run(flops, gpu_hours, peak)
     except training.TrainingError:
-        return None
-    if gpu_hours <= 0 or training.achieved_mfu(flops, gpu_hours, peak) > 1:
         return None
     run, _ = runs.record(
         fleet.organization,

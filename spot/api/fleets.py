@@ -21,7 +21,7 @@ from costsite.orgs.exceptions import Conflict
 from costsite.orgs.models import Team
 from costsite.orgs.roles import OPERATORS, READERS
 from costsite.orgs.viewsets import OrgPrimaryKeyField, OrgScopedFieldsMixin, OrgScopedViewSet
-from estimates import lookup
+from estimates import lookup, utilization
 from estimates.models import Precision
 from estimates.offers import offer_table
 from estimates.planning_inputs import MAX_FLOPS, MAX_PARAMS, MAX_TOKENS
@@ -236,11 +236,25 @@ class CheckpointInput(serializers.Serializer):
 
 
 class SampleInput(serializers.Serializer):
-    at = serializers.DateTimeField(required=False)
-    gpu_utilization = serializers.FloatField(min_value=0, max_value=100, required=False)
+    at = serializers.DateTimeField(
+        required=False,
+        help_text="ISO 8601; default the report's time. From 2000 to a day ahead of the server.",
+    )
+    gpu_utilization = serializers.FloatField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Percent; a sample without it is accepted but not kept for right-sizing.",
+    )
     gpu_memory_used_gb = serializers.FloatField(min_value=0, max_value=10_000, required=False)
     cpu_utilization = serializers.FloatField(min_value=0, max_value=100, required=False)
     memory_used_gb = serializers.FloatField(min_value=0, max_value=1_000_000, required=False)
+
+    def validate_at(self, at):
+        try:
+            return utilization.check_at(at)
+        except utilization.RowError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 class ProgressInput(serializers.Serializer):
@@ -342,7 +356,8 @@ class FleetViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         request=ProgressInput,
         responses={200: OpenApiTypes.OBJECT, **WRITE_ERRORS},
         description="The job's current step, with optional utilisation samples; the fleet "
-        "completes when the step reaches total_steps.",
+        "completes when the step reaches total_steps. One bad sample rejects the whole report "
+        "(field errors keyed by the sample's index) and nothing is stored.",
     )
     @action(detail=True, methods=["post"])
     def progress(self, request, *args, **kwargs):
@@ -350,12 +365,8 @@ class FleetViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         data = ProgressInput(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        samples = [
-            {k: (v.isoformat() if k == "at" else v) for k, v in s.items()}
-            for s in d.get("samples", [])
-        ]
         orchestrator.record_progress(
-            fleet, d["step"], timezone.now(), d.get("instance_id", ""), samples
+            fleet, d["step"], timezone.now(), d.get("instance_id", ""), d.get("samples", [])
         )
         return Response({"status": fleet.status, **detail.progress(fleet)})
 

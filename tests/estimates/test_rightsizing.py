@@ -606,7 +606,7 @@ def test_progress_samples_become_utilisation_samples(org_a, fleet):
     from spot import orchestrator
 
     at = timezone.now().replace(microsecond=0)
-    earlier = (at - timedelta(minutes=1)).isoformat()
+    earlier = at - timedelta(minutes=1)  # validated by the API (SampleInput)
     samples = [
         {"at": earlier, "gpu_utilization": 40.0, "gpu_memory_used_gb": 5.0},
         {"gpu_utilization": 45.0, "gpu_memory_used_gb": 5.5, "cpu_utilization": 30.0},

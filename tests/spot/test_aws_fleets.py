@@ -133,3 +133,87 @@ def test_a_completed_fleet_with_a_known_workload_records_a_training_run(
     assert (run.accelerator.name, run.gpu_count, run.precision) == ("V100", 2, "fp16")
     assert run.gpu_hours == pytest.approx(4.0, rel=1e-3)
     assert run.flops == 6 * 1e8 * 1e9 and run.source == "spot"
+
+
+def completed_fleet(org, **workload):
+    """A completed aws fleet: 2 × p3.2xlarge (1 V100 each, 125 TFLOP/s in fp16) for 2 h, so
+    4 useful GPU-hours, at most 1.8e18 FLOPs."""
+    from datetime import timedelta
+
+    from spot.models import Attempt, Fleet
+
+    fleet = Fleet.objects.create(
+        organization=org,
+        name="llm",
+        provider="aws",
+        region="us-east-1",
+        instance_types=["p3.2xlarge"],
+        target_count=2,
+        total_steps=10,
+        status=FleetStatus.COMPLETED,
+        **workload,
+    )
+    ended = timezone.now()
+    for slot in range(2):
+        Attempt.objects.create(
+            organization=org,
+            fleet=fleet,
+            slot=slot,
+            provider_instance_id=f"i-{slot}",
+            market=Market.SPOT,
+            instance_type="p3.2xlarge",
+            price_per_hour="0.9",
+            on_demand_price_per_hour="3.06",
+            state=AttemptState.TERMINATED,
+            launched_at=ended - timedelta(hours=2),
+            ended_at=ended,
+        )
+    return fleet
+
+
+@pytest.mark.parametrize(
+    ("workload", "flops"),
+    [
+        ({"model_params": 1e8, "training_tokens": 1e9}, 6e17),
+        # Given FLOPs win over params × tokens, as in a recorded training run.
+        ({"model_params": 1e8, "training_tokens": 1e9, "training_flops": 9e17}, 9e17),
+        ({"training_flops": 1.8e18}, 1.8e18),  # the hardware's peak: MFU exactly 1
+        ({"training_flops": 1.8e15}, 1.8e15),  # the lowest plausible MFU, 1e-3
+    ],
+)
+def test_a_plausible_completed_fleet_records_its_run(catalog, org_a, workload, flops):
+    from estimates.models import TrainingRun
+    from spot import runs
+
+    fleet = completed_fleet(org_a, **workload)
+    assert runs.record(fleet) is not None
+    run = TrainingRun.objects.for_org(org_a).get(external_id=f"spot-fleet-{fleet.pk}")
+    assert run.flops == flops and run.gpu_hours == pytest.approx(4.0, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    "workload",
+    [
+        {"training_flops": 1.9e18},  # faster than the V100s' peak
+        {"training_flops": 1.7e15},  # MFU below 1e-3: a typo, as the training-run API says
+        {"model_params": 1e3, "training_tokens": 1e9},  # 1e3 params: a typo for 1e9
+        {"model_params": 1e8},  # no tokens: the workload is not known
+        {},
+    ],
+)
+def test_an_implausible_or_unknown_workload_records_no_run(catalog, org_a, workload):
+    from estimates.models import TrainingRun
+    from spot import runs
+
+    assert runs.record(completed_fleet(org_a, **workload)) is None
+    assert not TrainingRun.objects.exists()
+
+
+def test_the_training_run_api_refuses_what_a_fleet_does_not_record(api, catalog, org_a, alice):
+    """One plausibility rule: the run a fleet would not record is a 400 naming gpu_hours."""
+    body = {"name": "typo", "accelerator": "V100", "gpu_count": 2, "precision": "fp16"}
+    for flops in (1.9e18, 1.7e15):
+        response = api(user=alice).post(
+            "/api/v1/orgs/org-a/estimates/runs/", {**body, "flops": flops, "gpu_hours": 4}
+        )
+        assert response.status_code == 400 and list(response.json()) == ["gpu_hours"]
