@@ -161,6 +161,17 @@ API_CASES = [
         {"role": "member"},
         obj=new_member,
     ),
+    # No PUT: a member changes by role only (PATCH). The router still routes PUT to the viewset,
+    # so it passes the same organization and role checks before the 405.
+    Case(
+        "api:membership-detail",
+        "put",
+        API + "/members/{id}/",
+        MANAGERS,
+        405,
+        {"role": "member"},
+        obj=new_member,
+    ),
     Case("api:membership-detail", "delete", API + "/members/{id}/", MANAGERS, 204, obj=new_member),
     Case("api:invitation-list", "get", API + "/invitations/", MANAGERS, 200),
     Case(

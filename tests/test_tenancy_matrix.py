@@ -6,6 +6,7 @@ ids under one's own slug. Pages: the same people by session.
 """
 
 import pytest
+from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from costsite.orgs.roles import Role
@@ -28,8 +29,9 @@ API_ACTORS = [
 PAGE_ACTORS = [*ROLES, "outsider", "anonymous"]
 
 
-def url_routes():
-    """(URL name with namespace, route) of every route in the live URL configuration."""
+def url_patterns():
+    """(URL name with namespace, route, URLPattern) of every named route in the live URL
+    configuration."""
 
     def walk(patterns, prefix="", namespace=None):
         for pattern in patterns:
@@ -39,9 +41,15 @@ def url_routes():
                 inner = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
                 yield from walk(pattern.url_patterns, route, inner)
             elif isinstance(pattern, URLPattern) and pattern.name:
-                yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), route
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                yield name, route, pattern
 
     return list(walk(get_resolver().url_patterns))
+
+
+def url_routes():
+    """(URL name with namespace, route) of every route in the live URL configuration."""
+    return [(name, route) for name, route, _ in url_patterns()]
 
 
 def org_scoped_url_names():
@@ -58,6 +66,32 @@ def api_paths_outside_organizations():
 def test_every_org_scoped_url_is_in_the_matrix():
     covered = {case.url_name for case in API_CASES + PAGE_CASES}
     missing = org_scoped_url_names() - covered
+    assert not missing, f"add tenancy cases for: {sorted(missing)}"
+
+
+def routed_api_methods():
+    """(URL name, method) of every method the router sends to an org-scoped API view, including
+    methods the view then refuses with 405 (a viewset's http_method_names), so that those are
+    checked to pass the organization and role checks like the others."""
+    routed = set()
+    for name, route, pattern in url_patterns():
+        if not name.startswith("api:") or "org_slug" not in route:
+            continue
+        callback = pattern.callback
+        if getattr(callback, "actions", None):  # a viewset: the router's method -> action map
+            methods = set(callback.actions)
+        else:  # an APIView: the handlers it defines
+            view = callback.cls
+            methods = {m for m in view.http_method_names if hasattr(view, m)}
+        routed |= {(name, method) for method in methods - {"head", "options"}}
+    return routed
+
+
+def test_every_routed_api_method_is_in_the_matrix():
+    routed = routed_api_methods()
+    assert ("api:membership-detail", "put") in routed  # the walk sees refused methods too
+    covered = {(case.url_name, case.method) for case in API_CASES}
+    missing = routed - covered
     assert not missing, f"add tenancy cases for: {sorted(missing)}"
 
 
@@ -138,10 +172,12 @@ FOREIGN_ID_CALLERS = {
 
 
 # Session-only endpoints refuse tokens with 403 before looking anything up (the matrix checks it).
+# A method the endpoint lacks (ok=405) is refused before any lookup too, whatever the id:
+# test_api_missing_method_answers_alike_for_any_id checks that.
 FOREIGN_ID_PARAMS = [
     pytest.param(case, caller, id=f"{case.id}-{caller}")
     for case in API_CASES
-    if case.obj
+    if case.obj and case.ok != 405
     for caller in FOREIGN_ID_CALLERS
     if not (case.session_only and caller != "owner_session")
 ]
@@ -155,6 +191,20 @@ def test_api_foreign_id_under_own_slug_is_404(case, caller, org_a, org_b, alice,
     client = FOREIGN_ID_CALLERS[caller](org_a, alice)
     response = call(client, case, case.url(org_a.slug, foreign.pk), org_a)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("case", [c for c in API_CASES if c.ok == 405], ids=lambda c: c.id)
+def test_api_missing_method_answers_alike_for_any_id(case, org_a, org_b, alice, request):
+    """Own, foreign or unknown id: the same 405, so it tells nothing about other organizations'
+    rows; and the refused request changes nothing."""
+    use_fixtures(case, request)
+    client = api_client(user=alice)
+    rows = case.obj(org_a, alice), case.obj(org_b, None)
+    before = [model_to_dict(row) for row in rows]
+    for obj_id in (rows[0].pk, rows[1].pk, 999_999):
+        response = call(client, case, case.url(org_a.slug, obj_id), org_a)
+        assert response.status_code == 405, (obj_id, response.content)
+    assert [model_to_dict(type(row).objects.get(pk=row.pk)) for row in rows] == before
 
 
 @pytest.mark.parametrize("case", [c for c in API_CASES if c.method == "get"], ids=lambda c: c.id)
