@@ -132,9 +132,23 @@ class FleetInput(OrgScopedFieldsMixin, serializers.Serializer):
             errors["image_id"] = ["Required for AWS fleets (the AMI to launch)."]
         if attrs.get("deadline") and attrs["deadline"] <= timezone.now():
             errors["deadline"] = ["In the past."]
+        errors.update(half_a_workload(attrs))
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+def half_a_workload(attrs) -> dict:
+    """The error of a workload given by only one of model_params and training_tokens (without
+    training_flops): it would silently never record the fleet's run."""
+    if attrs.get("training_flops"):
+        return {}
+    params, tokens = attrs.get("model_params"), attrs.get("training_tokens")
+    if params and not tokens:
+        return {"training_tokens": ["Give it with model_params (or give training_flops)."]}
+    if tokens and not params:
+        return {"model_params": ["Give it with training_tokens (or give training_flops)."]}
+    return {}
 
 
 LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object"}}

@@ -13,6 +13,7 @@ from spot.models import (
     Attempt,
     AttemptState,
     EndReason,
+    Fleet,
     FleetStatus,
     InterruptionEvent,
     Market,
@@ -342,3 +343,32 @@ def test_a_state_change_to_running_is_recorded_and_needs_nothing(
     assert response.status_code == 202
     assert response.json()["outcome"] == "nothing to do" and response.json()["handled_at"]
     assert fleet.attempts.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("workload", "field"),
+    [
+        ({"model_params": 1e8}, "training_tokens"),
+        ({"training_tokens": 1e9}, "model_params"),
+    ],
+)
+def test_half_a_workload_is_400_and_stores_no_fleet(
+    client, alice_write_token, org_a, catalog, workload, field
+):
+    body = {
+        "name": "llm",
+        "provider": "simulated",
+        "region": "us-east-1",
+        "instance_types": ["p3.2xlarge"],
+        "target_count": 1,
+        "total_steps": 1000,
+    }
+    url = API.format(org_a.slug) + "/fleets/"
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {alice_write_token}"}
+    response = client.post(url, {**body, **workload}, content_type="application/json", **headers)
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert not Fleet.objects.exists()
+    whole = {**body, "model_params": 1e8, "training_flops": 6e17}  # flops: tokens not needed
+    response = client.post(url, whole, content_type="application/json", **headers)
+    assert response.status_code == 201, response.content
