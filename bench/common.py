@@ -196,7 +196,7 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
-def load(
+def timed_requests(
     port: int,
     method: str,
     path: str,
@@ -204,9 +204,9 @@ def load(
     headers: dict,
     clients: int,
     seconds: float,
-) -> dict:
-    """`clients` threads with keep-alive connections issue requests for `seconds`; returns
-    requests/s and latency percentiles (ms). Any non-2xx answer aborts the benchmark."""
+) -> tuple[list[float], float]:
+    """`clients` threads with keep-alive connections issue requests for `seconds`; returns each
+    request's latency (s) and the elapsed time. Any non-2xx answer aborts the benchmark."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -237,12 +237,17 @@ def load(
     elapsed = time.monotonic() - began
     if errors:
         raise RuntimeError(errors[0])
-    latencies.sort()
+    return latencies, elapsed
+
+
+def summary(latencies: list[float], elapsed: float) -> dict:
+    """Requests/s and latency percentiles (ms)."""
+    ordered = sorted(latencies)
     return {
-        "requests": len(latencies),
-        "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "requests": len(ordered),
+        "rps": round(len(ordered) / elapsed, 1),
+        "p50_ms": round(percentile(ordered, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(ordered, 0.99) * 1000, 2),
     }
 
 
