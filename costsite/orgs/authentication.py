@@ -11,7 +11,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
+        # From META (as WSGI decoded it, latin-1) rather than DRF's get_authorization_header,
+        # whose request.headers builds a dict of every header on each request.
+        header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, token_text = header.partition(" ")
         if scheme.lower() != self.keyword.lower():
             return None
