@@ -44,7 +44,7 @@ root.register("orgs", OrganizationViewSet, basename="organization")
 
 # Inside an organization, one router per area under its own path prefix: Django tries URL
 # patterns one by one, so a request is matched against its area's routes only. Within a router,
-# longer prefixes come before "" (the area's own actions).
+# longer prefixes come before "" (the area's own actions) unless said otherwise.
 org = OptionalSlashRouter()
 org.register("members", MembershipViewSet, basename="membership")
 org.register("invitations", InvitationViewSet, basename="invitation")
@@ -60,14 +60,16 @@ org.register("expenses", ExpenseViewSet, basename="expense")
 org.register("catalog", CatalogViewSet, basename="catalog")
 
 estimates = OptionalSlashRouter()
+# The computations first, the most called routes: they are actions only (no list or detail
+# route on "" that could shadow the prefixes below).
+estimates.register("", EstimatesViewSet, basename="estimates")
+estimates.register("", PlanningViewSet, basename="planning")
 estimates.register("saved", SavedEstimateViewSet, basename="saved-estimate")
 estimates.register("price-list/prices", OrgPriceViewSet, basename="org-price")
 estimates.register("price-list/discounts", DiscountViewSet, basename="discount")
 estimates.register("runs", TrainingRunViewSet, basename="training-run")
 estimates.register("utilization", UtilizationViewSet, basename="utilization")
 estimates.register("rightsizing", RightSizingViewSet, basename="rightsizing")
-estimates.register("", PlanningViewSet, basename="planning")
-estimates.register("", EstimatesViewSet, basename="estimates")
 
 carbon = OptionalSlashRouter()
 carbon.register("records", CarbonRecordViewSet, basename="carbon-record")
