@@ -9,14 +9,6 @@ from costsite.orgs.roles import Role
 
 
 @pytest.fixture
-def finance_a(org_a, member):
-    user = member(org_a, Role.FINANCE)
-    user.is_staff = True
-    user.save()
-    return user
-
-
-@pytest.fixture
 def rows(org_a, org_b, charlie):
     team_a = Team.objects.create(organization=org_a, name="Team A")
     team_b = Team.objects.create(organization=org_b, name="Team B")
