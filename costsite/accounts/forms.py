@@ -29,7 +29,8 @@ class ThrottledLoginMixin:
         except forms.ValidationError:
             throttle.record_failure(username, ip)
             raise
-        throttle.record_success(username)
+        if self.get_user() is not None:  # a form without a password returns without raising
+            throttle.record_success(username)
         return cleaned
 
 

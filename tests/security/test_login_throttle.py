@@ -74,3 +74,11 @@ def test_admin_login_is_throttled_too(alice):
     response = attempt("pw", url="/admin/login/")
     assert "Too many failed log-in attempts" in response.content.decode()
     assert "_auth_user_id" not in response.client.session
+
+
+def test_an_empty_password_does_not_clear_the_accounts_failures(alice):
+    for _ in range(4):
+        attempt("wrong", ip="10.0.0.1")
+    assert attempt("", ip="10.0.0.2").status_code == 200  # a form error, no login
+    attempt("wrong", ip="10.0.0.3")  # the fifth failure still counts from four
+    assert attempt("pw", ip="10.0.0.4").status_code == 429
