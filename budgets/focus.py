@@ -377,8 +377,8 @@ def _parse_amount(text: str) -> Decimal:
         raise ValueError(f"{_show(text)} is not a number") from None
     if not amount.is_finite():
         raise ValueError(f"{_show(text)} is not a finite number")
-    if abs(amount) > MAX_AMOUNT:
-        raise ValueError(f"{_show(text)} is implausibly large (over {MAX_AMOUNT:,.0f})")
+    if abs(amount) >= MAX_AMOUNT:  # the expense column holds 12 digits before the point
+        raise ValueError(f"{_show(text)} is implausibly large ({MAX_AMOUNT:,.0f} or more)")
     return amount
 
 
@@ -705,7 +705,7 @@ def _records(
                     tags = {}
                 try:
                     amount = Decimal(cost)
-                    valid = _MIN_AMOUNT <= amount <= MAX_AMOUNT  # raises for NaN
+                    valid = _MIN_AMOUNT < amount < MAX_AMOUNT  # raises for NaN
                 except InvalidOperation:
                     valid = False
                 if not (

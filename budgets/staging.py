@@ -63,7 +63,7 @@ class Stage:
             (
                 row.amount,
                 row.currency,
-                row.provider,
+                row.provider[:32],
                 row.service[:200],
                 row.service_category[:80],
                 row.region[:60],

@@ -592,3 +592,16 @@ def test_200k_rows_in_bounded_memory(table, tmp_path):
     assert total == Decimal("20.52022672899") * 200
     assert len(seen_ids) == 20
     assert peak < 50 * 1024**2, f"peak {peak / 1024**2:.1f} MiB"
+
+
+def test_amounts_stop_below_what_the_expense_column_holds():
+    header = b"ProviderName,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,BilledCost\n"
+    period = b"2024-09-18 22:00:00,2024-09-18 23:00:00,"
+    data = header + b"".join(
+        b"AWS,USD," + period + amount + b"\n"
+        for amount in (b"999999999999.99", b"1000000000000", b"-1000000000000")
+    )
+    rows, errors, _ = parse_bytes(data)
+    assert [row.amount for row in rows] == [Decimal("999999999999.99")]
+    assert [error.line for error in errors] == [3, 4]
+    assert all("implausibly large" in error.reason for error in errors)

@@ -121,3 +121,16 @@ def test_the_progress_page_shows_the_report(upload, org_a, alice, client):
     client.force_login(alice)
     page = client.get(f"/o/org-a/expenses/imports/{report['id']}/").content.decode()
     assert "1000 of 1000 rows processed" in page and "<strong>1000</strong> imported" in page
+
+
+def test_a_long_provider_name_is_cut_to_the_column(upload, org_a):
+    name = "Oracle Cloud Infrastructure Services Worldwide"  # 46 characters, the column 32
+    content = (
+        b"ProviderName,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,BilledCost\n"
+        + name.encode()
+        + b",USD,2024-09-18 22:00:00,2024-09-18 23:00:00,1.5\n"
+    )
+    report = upload(content)
+    assert report["status"] == "completed", report
+    expense = Expense.objects.for_org(org_a).get()
+    assert expense.provider == "oracle-cloud-infrastructure-services-worldwide"[:32]
