@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from budgets.figures import figures
 from budgets.models import Budget, DailySpend
-from costsite.periods import Period, span
+from costsite.periods import Period, local_today, span
 
 
 def spend_panel(organization, membership) -> dict:
@@ -13,7 +13,11 @@ def spend_panel(organization, membership) -> dict:
     month = span(Period.MONTHLY, organization.time_zone, now)
     month_to_date = (
         DailySpend.objects.for_org(organization)
-        .filter(currency=organization.currency, day__gte=month.first_day, day__lte=month.last_day)
+        .filter(
+            currency=organization.currency,
+            day__gte=month.first_day,
+            day__lte=local_today(organization.time_zone, now),
+        )
         .aggregate(total=Sum("amount"))["total"]
     )
     budgets = (

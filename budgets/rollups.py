@@ -9,7 +9,7 @@ rows, grouped by the organization-local day, so they match what a query over exp
 import zoneinfo
 from collections.abc import Iterator
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
@@ -88,8 +88,10 @@ def _upsert(org_id: int, rows, sign: int) -> None:
         DailySpend.objects.filter(organization_id=org_id, day__in=days, expenses__lte=0).delete()
 
 
+@transaction.atomic
 def rebuild(organization: Organization) -> None:
-    """Recompute an organization's roll-ups from its expenses (after a time zone change)."""
+    """Recompute an organization's roll-ups from its expenses (after a time zone change), all or
+    nothing: budgets would read a half-built set as less spend."""
     DailySpend.objects.filter(organization=organization).delete()
     _upsert(
         organization.pk,

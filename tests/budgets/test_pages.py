@@ -243,3 +243,20 @@ def test_budget_dates_and_tag_keys_are_checked_in_the_portal_and_the_api(client,
         content_type="application/json",
     )
     assert carbon.status_code == 400 and "start" in carbon.json()
+
+
+def test_month_to_date_leaves_out_later_days_of_the_month(org_a, alice, monkeypatch):
+    from budgets import overview
+
+    monkeypatch.setattr(overview.timezone, "now", lambda: datetime(2026, 3, 15, 12, tzinfo=UTC))
+    for day, amount in ((10, "40"), (20, "2")):  # the 20th: dated ahead (a reservation, say)
+        Expense.objects.create(
+            organization=org_a,
+            amount=Decimal(amount),
+            currency=org_a.currency,
+            provider="aws",
+            incurred_at=datetime(2026, 3, day, 12, tzinfo=UTC),
+            source="manual",
+        )
+    membership = org_a.memberships.get(user=alice)
+    assert overview.spend_panel(org_a, membership)["month_to_date"] == Decimal("40")
