@@ -1,7 +1,7 @@
 """REST API: budgets (with their figures), alert rules, alerts, expenses, imports, summary."""
 
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -42,7 +42,7 @@ from costsite.orgs.viewsets import (
     OrgScopedSerializer,
     OrgScopedViewSet,
 )
-from costsite.periods import Period
+from costsite.periods import Period, check_plausible_time
 
 MAX_AMOUNT = Decimal("1000000000000")
 
@@ -359,12 +359,11 @@ class ExpenseSerializer(OrgScopedSerializer):
                 {"incurred_at": ["Give incurred_at or charge_period_start."]}
             )
         when = attrs.get("incurred_at")
-        if when and not (
-            datetime(2000, 1, 1, tzinfo=UTC) <= when <= timezone.now() + timedelta(days=366)
-        ):
-            raise serializers.ValidationError(
-                {"incurred_at": ["Must be between 2000 and a year from now."]}
-            )
+        if when:
+            try:
+                check_plausible_time(when)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"incurred_at": exc.messages}) from exc
         end = attrs.get("charge_period_end")
         if end and when and end < when:
             raise serializers.ValidationError({"charge_period_end": ["Before the start."]})

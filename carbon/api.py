@@ -1,9 +1,8 @@
 """REST API: footprint of a workload, and greener regions for it."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 from django.db.models import Sum
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -32,7 +31,7 @@ from costsite.orgs.viewsets import (
     OrgScopedViewSet,
     ReadOnlyRequestsMixin,
 )
-from costsite.periods import Period
+from costsite.periods import Period, check_plausible_time
 from estimates import lookup as catalogue_lookup
 from estimates.compare import Requirements
 from estimates.inputs import lookup_errors
@@ -179,13 +178,6 @@ class RecordSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def plausible_time(value):
-    """Jobs ran this century and not more than a year ahead (like expenses)."""
-    if not datetime(2000, 1, 1, tzinfo=UTC) <= value <= timezone.now() + timedelta(days=366):
-        raise serializers.ValidationError("Must be between 2000 and a year from now.")
-    return value
-
-
 class RecordInput(OrgScopedFieldsMixin, serializers.Serializer):
     name = serializers.CharField(max_length=200)
     external_id = serializers.CharField(
@@ -195,8 +187,8 @@ class RecordInput(OrgScopedFieldsMixin, serializers.Serializer):
         help_text="Send the same id with each report of a job.",
     )
     team = OrgPrimaryKeyField(queryset=Team.objects.all(), required=False)
-    started_at = serializers.DateTimeField(validators=[plausible_time])
-    ended_at = serializers.DateTimeField(required=False, validators=[plausible_time])
+    started_at = serializers.DateTimeField(validators=[check_plausible_time])
+    ended_at = serializers.DateTimeField(required=False, validators=[check_plausible_time])
     samples = SampleSerializer(
         many=True,
         required=False,

@@ -8,10 +8,11 @@ last days. A period is given as dates (first day, last day inclusive) and as awa
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 # Budget dates and report windows must stay in this range: period arithmetic near date.max
 # overflows, and nothing is budgeted centuries away.
@@ -23,6 +24,15 @@ def check_supported_day(day: date) -> None:
     """A model-field validator (so forms, admin and the API all apply it)."""
     if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
         raise ValidationError(f"Use a date between {EARLIEST_DAY} and {LATEST_DAY}.")
+
+
+def check_plausible_time(value: datetime) -> datetime:
+    """When spend or a job can have happened: this century, and at most a year ahead (a
+    validator of serializer fields)."""
+    earliest = datetime.combine(EARLIEST_DAY, time(), tzinfo=UTC)
+    if not earliest <= value <= timezone.now() + timedelta(days=366):
+        raise ValidationError("Must be between 2000 and a year from now.")
+    return value
 
 
 class Period(models.TextChoices):
