@@ -38,15 +38,17 @@ def domain_errors(function, *args):
         raise exceptions.ValidationError({exc.field: [str(exc)]}) from exc
 
 
-# Each computation takes `runs`, what the organization's runs teach (planning.run_figures), so
-# that a page running several reads them once.
+def _runs(org, runs):
+    """What the organization's runs teach (planning.run_figures): `runs` when the caller read
+    them already (a page running several computations reads them once)."""
+    return planning.run_figures(org) if runs is None else runs
 
 
 def training_time(org, data, runs=None) -> dict:
     form, table = validated(TrainingTimeInput, org, data)
     return domain_errors(
         planning.training_time,
-        planning.run_figures(org) if runs is None else runs,
+        _runs(org, runs),
         table,
         form.plan(),
         form.validated_data["_offer"],
@@ -58,7 +60,7 @@ def configurations(org, data, runs=None) -> dict:
     d = form.validated_data
     rows = domain_errors(
         planning.configurations,
-        planning.run_figures(org) if runs is None else runs,
+        _runs(org, runs),
         d["_flops"],
         d["_configs"],
         d.get("precision"),
@@ -74,9 +76,7 @@ def scaling(org, data, runs=None) -> dict:
     counts = sorted(set(d.get("gpu_counts") or planning.DEFAULT_COUNTS))
     return {
         "accelerator": d["_accelerator"].name,
-        "curve": domain_errors(
-            planning.curve, planning.run_figures(org) if runs is None else runs, plan, counts
-        ),
+        "curve": domain_errors(planning.curve, _runs(org, runs), plan, counts),
     }
 
 
@@ -96,7 +96,7 @@ def trade_offs(org, data, runs=None) -> dict:
         budget=d.get("budget"),
         hour_value=d.get("hour_value"),
     )
-    runs = planning.run_figures(org) if runs is None else runs
+    runs = _runs(org, runs)
     return {"flops": d["_flops"], **tradeoffs.evaluate(runs, table, question)}
 
 

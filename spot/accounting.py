@@ -21,7 +21,7 @@ from django.utils import timezone
 from budgets import recording
 from budgets.models import ExpenseSource, PurchaseType
 from carbon import records
-from carbon.annotate import Memo
+from carbon.annotate import current_memo
 from carbon.models import RecordSource
 from estimates.offers import offer_table
 from spot.models import CATALOGUE_PROVIDER, Attempt, Market
@@ -51,7 +51,7 @@ class Footprints:
 
     @cached_property
     def memo(self):
-        return Memo()
+        return current_memo()  # kept across charges while the catalogue is unchanged
 
     def per_hour(self, instance_type: str, region_code: str) -> dict | None:
         key = (instance_type, region_code)
