@@ -15,7 +15,7 @@ from decimal import Decimal
 import numpy as np
 
 from estimates import annotations, interruptions, pareto, planning, training
-from estimates.models import Accelerator, PurchaseOption
+from estimates.models import PurchaseOption
 from estimates.offers import OfferTable
 
 MAX_FRONTIER_ROWS = 200
@@ -38,16 +38,23 @@ class Question:
     hour_value: Decimal | None = None  # what an hour of the team's waiting is worth
 
 
+def _accelerators(table: OfferTable) -> dict:
+    """The accelerators of the table's instance types, by lower-case name (as in its masks)."""
+    return {
+        instance.accelerator.name.lower(): instance.accelerator
+        for types in table.catalogue.instance_types.values()
+        for instance in types.values()
+    }
+
+
 def candidates(runs: list[training.RunFigure], table: OfferTable, q: Question) -> dict:
     """Arrays (one entry per candidate) of offer index, GPUs, nodes, wall hours, cost, co2e."""
-    accelerators = {a.name: a for a in Accelerator.objects.all()}
+    accelerators = table.derived("accelerators", _accelerators)
     peak = np.full(len(table), np.nan)
     mfu = np.full(len(table), np.nan)
     scaling = np.full(len(table), np.nan)
-    for name, accelerator in accelerators.items():
-        rows = np.flatnonzero(table.accelerator == name.lower())
-        if not rows.size:
-            continue
+    for name, rows in table.masks["accelerator"].items():
+        accelerator = accelerators[name]
         try:
             precision = planning.resolve_precision(accelerator, q.precision)
             flops_per_s = training.peak_flops(accelerator, precision)

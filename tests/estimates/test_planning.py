@@ -329,3 +329,12 @@ def test_tradeoffs_use_a_given_efficiency(api):
     given = api("/tradeoffs", {**body, "efficiency": 0.2}).json()["frontier"][0]
     assert given["efficiency"] == pytest.approx(0.2 * 0.95**3, rel=1e-3)
     assert given["wall_hours"] > learned["wall_hours"]
+
+
+def test_a_steady_tradeoffs_request_reads_only_the_runs(api, carbon_catalog):
+    body = {"flops": 5e20}
+    assert api("/tradeoffs", body).status_code == 200  # builds the per-process tables
+    with CaptureQueriesContext(connection) as queries:
+        assert api("/tradeoffs", body).json()["candidates"] > 10
+    tables = [q["sql"] for q in queries.captured_queries if "estimates_" in q["sql"]]
+    assert len(tables) == 1 and "estimates_trainingrun" in tables[0]
