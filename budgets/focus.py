@@ -56,7 +56,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import chain, compress, repeat
 from operator import itemgetter
-from typing import BinaryIO, TextIO
+from typing import BinaryIO
 
 COST_COLUMNS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
 PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")  # preferred first
@@ -292,53 +292,6 @@ class _Utf8Lines:
             ) from None
         self.saw_nul = self.saw_nul or "\x00" in text
         return text
-
-
-class _TextStream(io.TextIOBase):
-    """A text stream over an iterator of lines."""
-
-    encoding = "utf-8"
-
-    def __init__(self, lines: Iterator[str]):
-        self._lines = lines
-        self._pending = ""
-
-    def readable(self) -> bool:
-        return True
-
-    def readline(self, size: int | None = -1) -> str:
-        line, self._pending = (self._pending or next(self._lines, "")), ""
-        if size is not None and 0 <= size < len(line):
-            line, self._pending = line[:size], line[size:]
-        return line
-
-    def read(self, size: int | None = -1) -> str:
-        parts, total = [], 0
-        while size is None or size < 0 or total < size:
-            part = self.readline(-1 if size is None or size < 0 else size - total)
-            if not part:
-                break
-            parts.append(part)
-            total += len(part)
-        return "".join(parts)
-
-    def __next__(self) -> str:
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
-
-
-def open_text(
-    stream: BinaryIO, *, max_uncompressed_bytes: int = DEFAULT_MAX_UNCOMPRESSED_BYTES
-) -> TextIO:
-    """A text stream over `stream` (plain or gzip-compressed UTF-8), yielding lines as read.
-
-    Raises FocusFileError, while reading, for non-UTF-8 bytes, corrupt gzip data, or more than
-    `max_uncompressed_bytes` of text (counted as it is decompressed, so a gzip bomb stops early).
-    Does not close `stream`.
-    """
-    return _TextStream(iter(_utf8_lines(stream, max_uncompressed_bytes)))
 
 
 def _utf8_lines(stream: BinaryIO, max_bytes: int) -> _Utf8Lines:
