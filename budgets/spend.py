@@ -43,16 +43,25 @@ def scoped_rollups(budget):
     )
 
 
+def period_rows(budget, period):
+    """The rows that count against `budget` in `period`: its roll-ups, or its expenses when it
+    is tag-scoped (roll-ups keep no tags)."""
+    if budget.scope_tag_key:
+        return _expenses_in(budget, period)
+    return scoped_rollups(budget).filter(day__gte=period.first_day, day__lte=period.last_day)
+
+
+def _expenses_in(budget, period):
+    return scoped_expenses(budget).filter(
+        incurred_at__gte=period.starts_at, incurred_at__lt=period.ends_at
+    )
+
+
 def period_total(budget, period):
     """A query of one row, (budget id, spend in `period`), to combine with others' (UNION ALL)."""
-    if budget.scope_tag_key:
-        rows = scoped_expenses(budget).filter(
-            incurred_at__gte=period.starts_at, incurred_at__lt=period.ends_at
-        )
-    else:
-        rows = scoped_rollups(budget).filter(day__gte=period.first_day, day__lte=period.last_day)
     return (
-        rows.values("organization_id")
+        period_rows(budget, period)
+        .values("organization_id")
         .annotate(budget_id=Value(budget.pk), total=Sum("amount"))
         .values_list("budget_id", "total")
         .order_by()
@@ -62,24 +71,15 @@ def period_total(budget, period):
 def daily_spend(budget, period) -> dict:
     if budget.scope_tag_key:
         return _daily_from_expenses(budget, period)
-    rows = (
-        scoped_rollups(budget)
-        .filter(day__gte=period.first_day, day__lte=period.last_day)
-        .values("day")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    return {row["day"]: row["total"] or Decimal(0) for row in rows}
+    return _by_day(period_rows(budget, period))
 
 
 def _daily_from_expenses(budget, period) -> dict:
+    """By the organization's local day, as the roll-ups are."""
     tz = zoneinfo.ZoneInfo(budget.organization.time_zone)
-    rows = (
-        scoped_expenses(budget)
-        .filter(incurred_at__gte=period.starts_at, incurred_at__lt=period.ends_at)
-        .annotate(day=TruncDate("incurred_at", tzinfo=tz))
-        .values("day")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    return {row["day"]: row["total"] or Decimal(0) for row in rows}
+    return _by_day(_expenses_in(budget, period).annotate(day=TruncDate("incurred_at", tzinfo=tz)))
+
+
+def _by_day(rows) -> dict:
+    totals = rows.values("day").annotate(total=Sum("amount")).order_by()
+    return {row["day"]: row["total"] or Decimal(0) for row in totals}
