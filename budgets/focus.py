@@ -53,7 +53,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from itertools import chain, compress, repeat
 from operator import itemgetter
 from typing import BinaryIO
@@ -335,7 +334,6 @@ def _parse_amount(text: str) -> Decimal:
     return amount
 
 
-@lru_cache(maxsize=4096)  # charge periods repeat a lot (hours, days)
 def _parse_datetime(text: str) -> datetime:
     if not text:
         raise ValueError("is empty")
