@@ -17,14 +17,31 @@ import time
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.signals import setting_changed
 from django.db import transaction
 
 PREFIX = "costsite:version:"
 
+_shared: bool | None = None
+
 
 def shared() -> bool:
-    """Whether version bumps reach every process (a cache outside the process)."""
-    return not isinstance(caches["default"], LocMemCache)
+    """Whether version bumps reach every process (a cache outside the process). Decided once
+    (a cache handler lookup goes through a thread-local on every call), again after CACHES
+    changes."""
+    global _shared
+    if _shared is None:
+        _shared = not isinstance(caches["default"], LocMemCache)
+    return _shared
+
+
+def _caches_changed(setting, **kwargs):
+    global _shared
+    if setting == "CACHES":
+        _shared = None
+
+
+setting_changed.connect(_caches_changed, dispatch_uid="costsite-cache-shared")
 
 
 # The counters when the default cache is not shared: locmem would hold them no further, at the

@@ -11,6 +11,7 @@ import pytest
 import redis
 from django.utils import timezone
 
+from costsite import cache as cache_versions
 from costsite.orgs import tokens
 from costsite.orgs.models import Membership
 from costsite.orgs.roles import Role
@@ -116,3 +117,16 @@ def test_revocation_and_downgrade_by_another_process_apply_at_the_next_request(
         f"tokens.revoke(ApiToken.objects.get(pk={token.pk}))\n"
     )
     assert client.get(TEAMS).status_code == 401
+
+
+def test_whether_versions_are_shared_follows_a_caches_change(settings):
+    assert cache_versions.shared() is False  # the test settings' locmem
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_TEST_URL,
+        }
+    }
+    assert cache_versions.shared() is True
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert cache_versions.shared() is False
