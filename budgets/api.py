@@ -394,6 +394,7 @@ class ImportSerializer(serializers.ModelSerializer):
             "rows_imported",
             "rows_skipped",
             "rows_rejected",
+            "attempts",
             "bytes_total",
             "bytes_read",
             "percent_done",

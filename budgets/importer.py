@@ -9,10 +9,12 @@ overlapping one, adds nothing, and a worker killed at any point leaves either no
 everything.
 
 A running import beats its heartbeat with each progress report. One whose heartbeat stopped for
-STALE_AFTER (its worker died) is taken over by the broker's redelivery of the task or, where the
-broker forgets killed tasks (Redis), by `resume_stalled` on a schedule. Should a live run be
-taken over after all (a single insert running longer than STALE_AFTER), the unique external
-ids still store every row once.
+STALE_AFTER (its worker died, or the run raised an error other than a bad row, such as a lost
+database connection) is taken over by the broker's redelivery of the task or, where the broker
+forgets killed tasks (Redis), by `resume_stalled` on a schedule. Should a live run be taken over
+after all (a single insert running longer than STALE_AFTER), the unique external ids still store
+every row once. After MAX_ATTEMPTS runs that all stopped, the import fails rather than being
+retried forever (an error that repeats on every run).
 """
 
 import io
@@ -20,7 +22,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -33,18 +35,31 @@ PROGRESS_EVERY = 20_000
 MAX_REPORTED_ERRORS = 1000
 STALE_AFTER = timedelta(minutes=2)
 QUEUED_TOO_LONG = timedelta(minutes=10)
+MAX_ATTEMPTS = 3
+GAVE_UP = (
+    f"The import stopped {MAX_ATTEMPTS} times before it finished (an internal error or a stopped "
+    "worker), so it was given up. Nothing from this file was stored. Import the file again; if "
+    "it fails the same way, contact support."
+)
 TASK_TIMEOUT_S = 6 * 3600  # a 1 GB file takes minutes; the heartbeat, not this, finds the dead
 
 
+def _stopped(now) -> Q:
+    """Running imports whose heartbeat stopped."""
+    return Q(status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+
+
 def claim(import_id: int, now) -> bool:
-    """queued → running, or take over a run abandoned by a dead worker."""
+    """queued → running, or take over a stopped run that has attempts left."""
     return bool(
         ExpenseImport.objects.filter(pk=import_id)
-        .filter(
-            Q(status=ImportStatus.QUEUED)
-            | Q(status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        .filter(Q(status=ImportStatus.QUEUED) | (_stopped(now) & Q(attempts__lt=MAX_ATTEMPTS)))
+        .update(
+            status=ImportStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
         )
-        .update(status=ImportStatus.RUNNING, started_at=now, heartbeat_at=now)
     )
 
 
@@ -68,11 +83,17 @@ def queue(batch: ExpenseImport) -> None:
 
 
 def resume_stalled() -> int:
-    """Scheduled: queue again the imports whose worker died (a stale heartbeat) or whose task
-    was lost before a worker took it; `claim` lets exactly one run proceed. How many."""
+    """Scheduled: fail the stopped imports that used up their attempts; queue again the other
+    stopped ones and those whose task was lost before a worker took it (`claim` lets exactly
+    one run proceed). How many were queued."""
     now = timezone.now()
+    ExpenseImport.objects.filter(_stopped(now), attempts__gte=MAX_ATTEMPTS).update(
+        status=ImportStatus.FAILED,
+        finished_at=now,
+        errors=[{"line": None, "reason": GAVE_UP}],
+    )
     stalled = ExpenseImport.objects.filter(
-        Q(status=ImportStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        (_stopped(now) & Q(attempts__lt=MAX_ATTEMPTS))
         | Q(status=ImportStatus.QUEUED, created_at__lt=now - QUEUED_TOO_LONG)
     )
     batches = list(stalled)

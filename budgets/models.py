@@ -374,6 +374,8 @@ class ExpenseImport(models.Model):
     bytes_total = models.PositiveBigIntegerField(default=0)
     bytes_read = models.PositiveBigIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # Runs started so far, takeovers of a stopped run included (budgets.importer.MAX_ATTEMPTS).
+    attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)  # a running import's last sign
