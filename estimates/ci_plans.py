@@ -15,10 +15,9 @@ from decimal import Decimal
 
 from estimates import interruptions
 from estimates.compare import Requirements, compare
-from estimates.estimate import EstimateError, money
+from estimates.estimate import WEEKS_PER_MONTH, EstimateError, money
 from estimates.offers import OfferTable
 
-WEEKS_PER_MONTH = Decimal(52) / Decimal(12)
 PRESETS = {
     "unit": {"gpu_count": 1, "min_gpu_memory_gb": 16},
     "integration": {"gpu_count": 1, "min_gpu_memory_gb": 24},

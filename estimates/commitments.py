@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from estimates import interruptions
-from estimates.estimate import EstimateError, money
+from estimates.estimate import HOURS_PER_MONTH, WEEKS_PER_MONTH, EstimateError, money
 from estimates.models import PurchaseOption
 from estimates.offers import OfferTable
 
-WEEKS_PER_MONTH = Decimal(52) / Decimal(12)
-HOURS_PER_MONTH = Decimal(730)
 TERMS = {PurchaseOption.COMMIT_1Y: "1 year", PurchaseOption.COMMIT_3Y: "3 years"}
 
 
@@ -51,6 +49,10 @@ def analyse(table: OfferTable, usage: Usage) -> dict:
     used = Decimal(repr(usage.instance_hours_per_week)) * WEEKS_PER_MONTH
     average_instances = used / HOURS_PER_MONTH
     od_price = on_demand.price_per_hour
+    if od_price <= 0:  # a 99.99% discount on a tiny price can round to zero
+        raise EstimateError(
+            "instance_type", f"{usage.instance_type} has no positive on-demand price to compare."
+        )
     plans = [
         {
             "plan": "on_demand",

@@ -92,6 +92,11 @@ def compare(table: OfferTable, req: Requirements) -> dict:
         ),
         0.0,
     )
+    # Spot offers whose run would practically never finish are left out.
+    kept = interruptions.practical(overhead)
+    impractical = int(idx.size - np.count_nonzero(kept))
+    if impractical:
+        idx, nodes, price, hours, overhead = (a[kept] for a in (idx, nodes, price, hours, overhead))
     total = price * nodes * hours * (1 + overhead)
     on_demand_total = table.on_demand_price[idx] * nodes * hours
     order = np.argsort(total, kind="stable")[: req.max_results]
@@ -127,23 +132,35 @@ def compare(table: OfferTable, req: Requirements) -> dict:
                 **after,
             }
         )
+    assumptions = [
+        {
+            "name": "spot interruption rate",
+            "value": rate,
+            "unit": "per instance-month",
+            "basis": "given" if req.interruption_rate is not None else "default",
+            "source": "spot totals include the expected overhead of interruptions "
+            + (
+                "(runs restart from scratch"
+                if req.checkpoint_write_minutes is None
+                else f"(checkpoint write {req.checkpoint_write_minutes:g} min, optimal interval"
+            )
+            + f", restart {interruptions.DEFAULT_RESTART_MINUTES:g} min)",
+        }
+    ]
+    if impractical:
+        assumptions.append(
+            {
+                "name": "spot offers left out",
+                "value": impractical,
+                "unit": "offers",
+                "basis": "derived",
+                "source": "at this interruption rate and node count the expected run time is "
+                f"over {interruptions.MAX_PRACTICAL_OVERHEAD:g} times the work",
+            }
+        )
     return {
         "results": results,
         "hours": req.hours,
-        "matched": int(idx.size),
-        "assumptions": [
-            {
-                "name": "spot interruption rate",
-                "value": rate,
-                "unit": "per instance-month",
-                "basis": "given" if req.interruption_rate is not None else "default",
-                "source": "spot totals include the expected overhead of interruptions "
-                + (
-                    "(runs restart from scratch"
-                    if req.checkpoint_write_minutes is None
-                    else f"(checkpoint write {req.checkpoint_write_minutes:g} min, optimal interval"
-                )
-                + f", restart {interruptions.DEFAULT_RESTART_MINUTES:g} min)",
-            }
-        ],
+        "matched": int(idx.size) + impractical,
+        "assumptions": assumptions,
     }

@@ -10,7 +10,8 @@ from estimates import interruptions
 from estimates.models import EgressRate, PurchaseOption, StorageRate
 from estimates.offers import Offer, OfferTable
 
-HOURS_PER_MONTH = Decimal(730)
+HOURS_PER_MONTH = Decimal(730)  # 8,760 / 12, as providers bill monthly
+WEEKS_PER_MONTH = HOURS_PER_MONTH / 168  # so 168 hours a week is exactly one month
 CENTS = Decimal("0.0001")
 
 
@@ -241,6 +242,14 @@ def estimate(table: OfferTable, w: Workload) -> dict:
     overhead_detail = None
     if offer.purchase_option == PurchaseOption.SPOT:
         overhead = spot_overhead(w, nodes, assumptions)
+        if not interruptions.practical(overhead.hours / w.hours):
+            raise EstimateError(
+                "purchase_option",
+                f"On spot, {nodes} node(s) at this interruption rate and restart time would "
+                f"take over {interruptions.MAX_PRACTICAL_OVERHEAD:g} times the "
+                f"{w.hours:g} hours of work (expected): use on-demand, fewer nodes, a lower "
+                "interruption rate or a shorter restart.",
+            )
         overhead_cost = offer.price_per_hour * dec(overhead.hours) * nodes
         overhead_detail = {
             "extra_hours": round(overhead.hours, 4),

@@ -327,7 +327,12 @@ class CiPlanInput(WhereFilters, CatalogueInput):
             )
             for t in data["tests"]
         ]
-        current_at = (data["provider"], data["region"]) if data.get("region") else None
+        # Where current instances are priced: given (and checked) when some test names one.
+        current_at = (
+            (data["provider"], data["region"])
+            if any(job.current_instance_type for job in jobs)
+            else None
+        )
         return jobs, data.get("providers"), data.get("regions"), current_at
 
 

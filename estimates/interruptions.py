@@ -39,6 +39,15 @@ AWS_BUCKETS = {
 DEFAULT_BUCKET = ">20%"
 DEFAULT_CHECKPOINT_WRITE_MINUTES = 5.0
 DEFAULT_RESTART_MINUTES = 10.0
+# Beyond this expected overhead (extra wall-clock time over the work) a spot run is taken to
+# never finish: restarts dominate and the expected time grows without bound (it overflows).
+MAX_PRACTICAL_OVERHEAD = 100.0
+
+
+def practical(overhead_fraction):
+    """Whether a spot run with this expected overhead fraction (a number or an array) ever
+    finishes in practice: finite and at most MAX_PRACTICAL_OVERHEAD."""
+    return np.isfinite(overhead_fraction) & (overhead_fraction <= MAX_PRACTICAL_OVERHEAD)
 
 
 def hourly_hazard(monthly_rate: float) -> float:

@@ -12,7 +12,7 @@ import functools
 import io
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,7 +22,8 @@ from estimates.models import Price, ProviderDiscount, PurchaseOption
 from estimates.offers import load_catalogue
 
 MAX_ROWS = 20_000
-MAX_PRICE = Decimal("10000")
+MIN_PRICE, MAX_PRICE = Decimal("0.000001"), Decimal("9999.999999")  # Price.price_per_hour
+MIN_DISCOUNT, MAX_DISCOUNT = Decimal("0.01"), Decimal("99.99")  # ProviderDiscount.percent
 CATALOGUE_CURRENCY = "USD"
 
 
@@ -75,16 +76,28 @@ def read_upload(content: bytes, filename: str = "") -> tuple[list[dict], list[di
     return prices, discounts
 
 
-def _positive_decimal(value, maximum) -> Decimal:
+def _decimal(value, minimum: Decimal, maximum: Decimal, places: int) -> Decimal:
+    """A decimal in [minimum, maximum] with at most `places` decimal places (what its column
+    stores: more would be rounded silently, a small price or discount to zero)."""
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, AttributeError) as exc:
         raise ValueError("must be a decimal number") from exc
-    if not amount.is_finite() or amount <= 0:
-        raise ValueError("must be greater than zero")
-    if amount >= maximum:
-        raise ValueError(f"must be below {maximum}")
+    if not amount.is_finite() or not minimum <= amount <= maximum:
+        raise ValueError(f"must be from {minimum} to {maximum}")
+    if amount != amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN):
+        raise ValueError(f"must have at most {places} decimal places")
     return amount
+
+
+def _text(row: dict, name: str, default: str) -> str:
+    """A text cell, stripped; `default` when missing or empty."""
+    value = row.get(name)
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    return value.strip()
 
 
 def validate(prices: list, discounts: list) -> ParsedList:
@@ -115,18 +128,24 @@ def validate(prices: list, discounts: list) -> ParsedList:
                 instance = find_instance(provider, str(row.get("instance_type") or ""))
             except lookup.CatalogueLookupError as exc:
                 errors["instance_type"] = str(exc)
-        option = (row.get("purchase_option") or "on_demand").strip()
-        if option not in PurchaseOption.values:
-            errors["purchase_option"] = f"must be one of {', '.join(PurchaseOption.values)}"
         try:
-            amount = _positive_decimal(row.get("price_per_hour"), MAX_PRICE)
+            option = _text(row, "purchase_option", PurchaseOption.ON_DEMAND)
+            if option not in PurchaseOption.values:
+                errors["purchase_option"] = f"must be one of {', '.join(PurchaseOption.values)}"
+        except ValueError as exc:
+            errors["purchase_option"] = str(exc)
+            option = None
+        try:
+            amount = _decimal(row.get("price_per_hour"), MIN_PRICE, MAX_PRICE, 6)
         except ValueError as exc:
             errors["price_per_hour"] = str(exc)
-        currency = (row.get("currency") or CATALOGUE_CURRENCY).strip().upper()
-        if currency != CATALOGUE_CURRENCY:
-            errors["currency"] = (
-                f"only {CATALOGUE_CURRENCY} is supported (the catalogue's currency)"
-            )
+        try:
+            if _text(row, "currency", CATALOGUE_CURRENCY).upper() != CATALOGUE_CURRENCY:
+                errors["currency"] = (
+                    f"only {CATALOGUE_CURRENCY} is supported (the catalogue's currency)"
+                )
+        except ValueError as exc:
+            errors["currency"] = str(exc)
         key = (instance.pk if instance else None, region.pk if region else None, option)
         if not errors and key in seen:
             errors["row"] = "duplicates an earlier row for the same instance, region and option"
@@ -137,12 +156,17 @@ def validate(prices: list, discounts: list) -> ParsedList:
             parsed.prices.append((instance, region, option, amount))
     for number, row in enumerate(discounts, start=1):
         errors = {}
+        if not isinstance(row, dict):
+            parsed.errors.append(
+                {"row": f"discount {number}", "errors": {"row": "must be an object"}}
+            )
+            continue
         try:
-            provider = lookup.provider((row or {}).get("provider") or "")
+            provider = lookup.provider(str(row.get("provider") or ""))
         except lookup.CatalogueLookupError as exc:
             errors["provider"] = str(exc)
         try:
-            percent = _positive_decimal((row or {}).get("percent"), Decimal(100))
+            percent = _decimal(row.get("percent"), MIN_DISCOUNT, MAX_DISCOUNT, 2)
         except ValueError as exc:
             errors["percent"] = str(exc)
         if errors:

@@ -1,6 +1,9 @@
 """Estimates API: validation with helpful errors, org prices everywhere, saved estimates."""
 
+import json
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from estimates.models import Price, ProviderDiscount, SavedEstimate
 from tests.conftest import api_client
@@ -176,7 +179,8 @@ def test_a_price_list_with_a_bad_row_changes_nothing(client, org_a):
     errors = {str(e["row"]): e["errors"] for e in response.json()["errors"]}
     assert set(errors) == {"2", "3", "discount 1"}
     assert "did you mean p3.2xlarge" in errors["2"]["instance_type"]
-    assert "greater than zero" in errors["2"]["price_per_hour"]
+    assert "must be from 0.000001" in errors["2"]["price_per_hour"]
+    assert "must be from 0.01 to 99.99" in errors["discount 1"]["percent"]
     assert "USD" in errors["3"]["currency"]
     assert not Price.objects.for_org(org_a).exists()
     assert not ProviderDiscount.objects.for_org(org_a).exists()
@@ -232,7 +236,100 @@ def test_commitments_accept_gpu_hours(client):
         "gpu_hours_per_week": 8 * 168,
     }
     result = post(client, "/estimates/commitments", body).json()
-    assert result["average_concurrent_instances"] == pytest.approx(1.0, abs=0.01)
+    # 168 hours a week is one instance all month: the 730 hours a commitment is charged for.
+    assert result["instance_hours_per_month"] == 730.0
+    assert result["average_concurrent_instances"] == 1.0
+
+
+PRICE = {
+    "provider": "aws",
+    "region": "us-east-1",
+    "instance_type": "p3.2xlarge",
+    "price_per_hour": "2.5",
+}
+
+
+@pytest.mark.parametrize(
+    ("upload", "row", "field", "text"),
+    [
+        ({"prices": [{**PRICE, "price_per_hour": "0.0000001"}]}, "1", "price_per_hour", "from"),
+        ({"prices": [{**PRICE, "price_per_hour": "2.1234567"}]}, "1", "price_per_hour", "6 dec"),
+        ({"prices": [{**PRICE, "price_per_hour": "10000"}]}, "1", "price_per_hour", "from"),
+        ({"prices": [{**PRICE, "purchase_option": 1}]}, "1", "purchase_option", "text"),
+        ({"prices": [{**PRICE, "purchase_option": True}]}, "1", "purchase_option", "text"),
+        ({"prices": [{**PRICE, "currency": 840}]}, "1", "currency", "text"),
+        ({"discounts": [{"provider": "aws", "percent": "99.999"}]}, "discount 1", "percent", "to"),
+        ({"discounts": [{"provider": "aws", "percent": "0.004"}]}, "discount 1", "percent", "to"),
+        ({"discounts": [{"provider": "aws", "percent": "12.345"}]}, "discount 1", "percent", "2 d"),
+        ({"discounts": [{"provider": 7, "percent": "10"}]}, "discount 1", "provider", ""),
+    ],
+)
+def test_price_list_values_a_column_would_round_or_of_the_wrong_type_are_row_errors(
+    client, org_a, upload, row, field, text
+):
+    """Stored as typed, or refused: never rounded to zero (a 100% discount) or a 500."""
+    response = post(client, "/estimates/price-list/prices/upload", upload)
+    assert response.status_code == 400, response.content
+    errors = {str(e["row"]): e["errors"] for e in response.json()["errors"]}
+    assert text in errors[row][field]
+    assert not Price.objects.for_org(org_a).exists()
+    assert not ProviderDiscount.objects.for_org(org_a).exists()
+
+
+def test_a_price_list_file_with_a_discount_row_that_is_not_an_object_is_a_row_error(client, org_a):
+    upload = SimpleUploadedFile("p.json", json.dumps({"discounts": ["aws"]}).encode())
+    response = client.post(
+        f"{BASE}/estimates/price-list/prices/upload", {"file": upload}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"row": "discount 1", "errors": {"row": "must be an object"}}
+    ]
+    assert not ProviderDiscount.objects.for_org(org_a).exists()
+
+
+def test_the_largest_allowed_discount_keeps_prices_positive_and_commitments_costed(client):
+    upload = {"discounts": [{"provider": "aws", "percent": "99.99"}]}
+    assert post(client, "/estimates/price-list/prices/upload", upload).status_code == 200
+    body = {**ESTIMATE, "instance_hours_per_week": 100}
+    del body["hours"]
+    result = post(client, "/estimates/commitments", body).json()
+    assert result["plans"][0]["price_per_hour"] == "0.000306"  # 3.06 less 99.99%
+
+
+def test_a_spot_estimate_that_would_never_finish_is_a_400(client):
+    body = {
+        **ESTIMATE,
+        "hours": 1000,
+        "nodes": 5000,
+        "purchase_option": "spot",
+        "restart_minutes": 1440,
+    }
+    response = post(client, "/estimates/estimate", body)
+    assert response.status_code == 400
+    assert "over 100 times the 1000 hours" in response.json()["purchase_option"][0]
+
+
+def test_compare_leaves_out_spot_offers_that_would_never_finish(client):
+    body = {"accelerator": "V100", "gpu_count": 100_000, "hours": 87_600, "interruption_rate": 0.99}
+    response = post(client, "/estimates/compare", body)
+    assert response.status_code == 200, response.content
+    result = response.json()
+    assert result["results"]
+    assert "spot" not in {row["purchase_option"] for row in result["results"]}
+    left_out = [a for a in result["assumptions"] if a["name"] == "spot offers left out"]
+    spot_offers = result["matched"] - len(result["results"])
+    assert left_out and left_out[0]["value"] == spot_offers > 0
+    short = post(client, "/estimates/compare", {**body, "gpu_count": 8, "hours": 10}).json()
+    assert "spot" in {row["purchase_option"] for row in short["results"]}
+    assert not [a for a in short["assumptions"] if a["name"] == "spot offers left out"]
+
+
+def test_a_ci_plan_region_without_provider_or_current_instances_is_planned(client):
+    tests = [{"name": "u", "test_type": "unit", "runs_per_week": 10, "minutes_per_run": 5}]
+    response = post(client, "/estimates/ci-plan", {"region": "us-east-1", "tests": tests})
+    assert response.status_code == 200, response.content
+    assert response.json()["tests"][0]["current"] is None
 
 
 def test_ci_plan_rightsizes_and_reports_savings(client):
@@ -261,12 +358,12 @@ def test_ci_plan_rightsizes_and_reports_savings(client):
     assert response.status_code == 200, response.json()
     unit, bench = response.json()["tests"]
     # unit: 1 GPU ≥ 16 GB → g4dn.xlarge at $0.526/h: 0.1 h × 2 shards = $0.1052/run,
-    # × 100 runs × 52/12 weeks = $45.5867/month
+    # × 100 runs × 730/168 weeks a month = $45.7119/month
     assert unit["recommended_on_demand"]["instance_type"] == "g4dn.xlarge"
     assert unit["recommended_on_demand"]["cost_per_run"] == "0.1052"
-    assert unit["recommended_on_demand"]["cost_per_month"] == "45.5867"
-    # today on p4d.24xlarge: 32.77 × 0.1 × 2 = 6.554/run → 2840.0667/month
-    assert unit["current"]["cost_per_month"] == "2840.0667"
+    assert unit["recommended_on_demand"]["cost_per_month"] == "45.7119"
+    # today on p4d.24xlarge: 32.77 × 0.1 × 2 = 6.554/run → 2847.8690/month
+    assert unit["current"]["cost_per_month"] == "2847.8690"
     assert bench["recommended_on_demand"]["accelerator"].startswith("A100")
     missing = post(
         client,

@@ -199,17 +199,17 @@ def test_commitment_break_even_and_recommendation(catalog):
     # 2.5 instances busy on average: 420 instance-hours a week
     result = analyse(offer_table(None), Usage("aws", "us-east-1", "p3.2xlarge", 420))
     plans = {p["plan"]: p for p in result["plans"]}
-    used = Decimal(420) * Decimal(52) / Decimal(12)  # 1820 h/month
+    used = Decimal(420) * Decimal(730) / Decimal(168)  # 1825 h/month: 2.5 of 730 h
     assert plans["on_demand"]["monthly_cost"] == str(
         (used * Decimal("3.06")).quantize(Decimal("0.0001"))
     )
     one_year = plans["commit_1y"]
     assert one_year["break_even_utilisation_vs_on_demand"] == round(2.00 / 3.06, 4)
-    # 2.493 instances: commit 2, the 0.493 remainder is below the 65% break-even → on demand
+    # 2.5 instances: commit 2, the 0.5 remainder is below the 65% break-even → on demand
     assert one_year["committed_instances"] == 2
     expected = 2 * 730 * Decimal("2.00") + (used - 1460) * Decimal("3.06")
     assert one_year["monthly_cost"] == str(expected.quantize(Decimal("0.0001")))
-    # 3-year: break-even 42% < 0.493 → 3 committed
+    # 3-year: break-even 42% < 0.5 → 3 committed
     assert plans["commit_3y"]["committed_instances"] == 3
     assert result["recommended"] == "spot"  # $0.40 spot beats every commitment here
     assert "spot" in result["recommendation"]

@@ -94,7 +94,30 @@ def test_commitments_and_ci_plan_pages(logged_in):
             "tests-0-current_instance_type": "p4d.24xlarge",
         },
     ).content.decode()
-    assert "g4dn.xlarge" in page and "2840.0667" in page
+    assert "g4dn.xlarge" in page and "2847.8690" in page
+
+
+def test_ci_plan_page_with_a_region_and_any_provider(logged_in):
+    """The provider's default is "any": a region alone narrows where to look."""
+    response = logged_in.post(
+        "/o/org-a/estimates/ci-plan/",
+        {
+            "region": "us-east-1",
+            "tests-TOTAL_FORMS": "1",
+            "tests-INITIAL_FORMS": "0",
+            "tests-MIN_NUM_FORMS": "1",
+            "tests-MAX_NUM_FORMS": "50",
+            "tests-0-name": "unit",
+            "tests-0-test_type": "unit",
+            "tests-0-runs_per_week": "100",
+            "tests-0-minutes_per_run": "6",
+            "tests-0-shards": "1",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["result"]["tests"][0]["recommended_on_demand"]["region"] == (
+        "us-east-1"
+    )
 
 
 def test_ci_plan_row_errors_stay_on_their_row(logged_in):
