@@ -91,6 +91,11 @@ class TrainingTimeInput(WorkloadFields):
                         ]
                     }
                 )
+            family = lookup_errors(
+                lambda: lookup.accelerator_names(self.catalogue, attrs["accelerator"])
+            )
+            if offer.accelerator in family:  # "A100" on an A100-80GB instance: that one
+                attrs["_accelerator"] = find_accelerator(self.catalogue, offer.accelerator)
             attrs["_offer"] = offer
         return attrs
 
@@ -253,12 +258,15 @@ class TrainingRunSerializer(OrgScopedSerializer):
             gpu_hours = self.instance.wall_hours * count
         else:
             raise serializers.ValidationError({"gpu_hours": ["Give gpu_hours or wall_hours."]})
+        precision = planning.resolve_precision(merged["accelerator"], merged.get("precision"))
         try:
-            peak = training.peak_flops(merged["accelerator"], merged.get("precision", "bf16"))
+            peak = training.peak_flops(merged["accelerator"], precision)
             training.check_plausible_run(flops, gpu_hours, peak)
         except training.TrainingError as exc:
             raise serializers.ValidationError({exc.field: [str(exc)]}) from exc
-        attrs.update(flops=flops, gpu_hours=gpu_hours, wall_hours=gpu_hours / count)
+        attrs.update(
+            flops=flops, gpu_hours=gpu_hours, wall_hours=gpu_hours / count, precision=precision
+        )
         if attrs.get("external_id"):
             self.check_unique(
                 {"external_id": ["A run with this external id exists."]},

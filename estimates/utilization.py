@@ -313,7 +313,7 @@ def _parse_rows(reader, defaults: dict) -> tuple[list[dict], list[dict]]:
     if _has_undecodable(header):
         raise UploadError("The header is not UTF-8 text.")
     kind, fields = _read_header(header)
-    if "job" not in fields and not defaults.get("job"):
+    if not {"job", "hostname"} & set(fields) and not defaults.get("job"):
         raise UploadError(f"Required: the {kind} format has no job column.", field="job")
     names = {field: name for name, (field, _, _) in FORMATS[kind].items()}
     rows, errors = [], []

@@ -1,5 +1,7 @@
 """Pages: estimate, compare, commitments, CI plans, saved estimates, catalogue, price list."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,6 +25,7 @@ from estimates.forms import (
 )
 from estimates.models import (
     Accelerator,
+    EgressRate,
     InstanceType,
     Price,
     Provider,
@@ -30,6 +33,7 @@ from estimates.models import (
     PurchaseOption,
     Region,
     SavedEstimate,
+    StorageRate,
 )
 from estimates.offers import offer_table
 
@@ -224,6 +228,8 @@ def saved_delete(request, org_slug, saved_id):
 
 # --- Catalogue and price list ------------------------------------------------------------------
 
+STALE_AFTER_DAYS = 180  # catalogue figures older than this are flagged
+
 
 @login_required
 @require_safe
@@ -242,6 +248,11 @@ def catalogue(request, org_slug):
     today = timezone.localdate()
     rows = [{"offer": o, "age_days": (today - o.as_of).days} for o in offers]
     page = Paginator(rows, 100).get_page(params.get("page"))
+    where = {
+        f"region__{name}": params[key]
+        for key, name in (("provider", "provider"), ("region", "code"))
+        if params.get(key)
+    }
     query = params.copy()
     query.pop("page", None)
     return render(
@@ -255,6 +266,15 @@ def catalogue(request, org_slug):
             "providers": Provider.choices,
             "options": PurchaseOption.choices,
             "filters": params,
+            "storage_rates": StorageRate.objects.filter(**where).select_related("region"),
+            "egress_rates": EgressRate.objects.filter(**where).select_related("region"),
+            "accelerators": [
+                a
+                for a in Accelerator.objects.all()
+                if not accelerator or accelerator in (a.name.lower(), a.family.lower())
+            ],
+            "stale_days": STALE_AFTER_DAYS,
+            "stale_before": today - timedelta(days=STALE_AFTER_DAYS),
             **catalogue_choices(),
         },
     )

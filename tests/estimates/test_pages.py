@@ -144,6 +144,23 @@ def test_catalogue_page_filters_and_shows_freshness(logged_in):
     assert 'class="stale"' in page  # fixture prices are dated 2026-01-01
 
 
+def test_catalogue_page_shows_storage_egress_and_accelerators_with_sources(logged_in):
+    response = logged_in.get("/o/org-a/estimates/catalogue/?provider=aws&accelerator=a100")
+    storage = list(response.context["storage_rates"])
+    egress = list(response.context["egress_rates"])
+    assert storage and {r.region.provider for r in storage} == {"aws"}
+    assert egress and {r.region.provider for r in egress} == {"aws"}
+    assert {a.family for a in response.context["accelerators"]} == {"A100"}
+    page = response.content.decode()
+    assert "0.023000 USD" in page and "0.090000 USD" in page  # per GB-month, per GB
+    assert "<td>A100-80GB</td>" in page and "<td>V100</td>" not in page
+    assert page.count("test fixture") >= len(storage) + len(egress) + 2
+    gcp = logged_in.get("/o/org-a/estimates/catalogue/?provider=gcp&region=us-east-1")
+    assert not list(gcp.context["storage_rates"]) and "No storage rates match." in (
+        gcp.content.decode()
+    )
+
+
 def test_price_list_upload_reports_rows_and_applies_nothing(logged_in, org_a):
     bad = b"provider,region,instance_type,purchase_option,price_per_hour,currency\n"
     bad += b"aws,us-east-1,p3.2xlarge,on_demand,2.5,USD\naws,us-east-1,nope,on_demand,1,USD\n"

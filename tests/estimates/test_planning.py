@@ -74,6 +74,25 @@ def test_cost_and_precision(api):
     assert bad.status_code == 400 and "precision" in bad.json()
 
 
+def test_a_family_name_is_costed_on_an_instance_of_that_family(api):
+    body = {"flops": 1e20, "accelerator": "A100", "gpu_count": 8, "provider": "aws"}
+    body |= {"region": "us-east-1", "instance_type": "p4de.24xlarge"}
+    result = api("/training-time", body)
+    assert result.status_code == 200, result.content
+    assert result.json()["accelerator"] == "A100-80GB"
+    assert result.json()["offer"]["instance_type"] == "p4de.24xlarge"
+    other = api("/training-time", {**body, "accelerator": "V100"})
+    assert other.status_code == 400
+    assert "has A100-80GB GPUs, not V100" in other.json()["instance_type"][0]
+
+
+def test_a_run_without_precision_is_recorded_in_the_precision_its_gpu_trains_in(api):
+    v100 = record(api, "v100", "V100", 1, 1000)
+    a100 = record(api, "a100", "A100-40GB", 1, 1000)
+    assert (v100["precision"], a100["precision"]) == ("fp16", "bf16")
+    assert v100["achieved_efficiency"] == pytest.approx(1e20 / (1000 * 3600 * 125e12), rel=1e-5)
+
+
 def record(api, name, accelerator, gpus, gpu_hours, flops=1e20):
     response = api(
         "/runs/",

@@ -140,3 +140,16 @@ def test_upload_refuses_an_oversized_file_before_reading_it(org_a, small_limit):
     result = utilization_upload.upload_csv(org_a, Unreadable(), job="train")
     assert not result.stored
     assert result.errors == {"file": ["The file is larger than 1 MB."]}
+
+
+def test_a_dcgm_file_without_a_job_column_takes_each_rows_host_name(api, org_a, alice):
+    content = (
+        b"timestamp,gpu,DCGM_FI_DEV_GPU_UTIL,DCGM_FI_DEV_FB_USED,DCGM_FI_DEV_FB_FREE,Hostname\n"
+        b"2026-01-20T08:00:00Z,0,40,6144,10016,node-1\n"
+        b"2026-01-20T08:01:00Z,0,42,6656,9504,node-2\n"
+    )
+    file = SimpleUploadedFile("dcgm.csv", content)
+    response = api(user=alice).post(API, {"file": file}, format="multipart")
+    assert response.status_code == 201, response.content
+    jobs = UtilizationSample.objects.for_org(org_a).values_list("job", flat=True)
+    assert sorted(jobs) == ["node-1", "node-2"]
