@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Sum
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -18,7 +19,15 @@ from carbon import budgets as carbon_budgets
 from carbon import equivalents, green_regions, records
 from carbon.footprint import FootprintError, compute
 from carbon.inputs import FootprintInput
-from carbon.models import CarbonAlert, CarbonBudget, CarbonRecord
+from carbon.models import (
+    MAX_THRESHOLD,
+    MAX_THRESHOLDS,
+    MIN_THRESHOLD,
+    CarbonAlert,
+    CarbonBudget,
+    CarbonRecord,
+    check_thresholds,
+)
 from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, crud_schema
 from costsite.orgs.models import Team
 from costsite.orgs.roles import FINANCE_WRITERS, READERS, SPEND_WRITERS
@@ -31,7 +40,7 @@ from costsite.orgs.viewsets import (
     OrgScopedViewSet,
     ReadOnlyRequestsMixin,
 )
-from costsite.periods import Period, check_plausible_time
+from costsite.periods import Period, check_plausible_time, check_supported_day
 from estimates import lookup as catalogue_lookup
 from estimates.compare import Requirements
 from estimates.inputs import lookup_errors
@@ -205,6 +214,20 @@ class RecordInput(OrgScopedFieldsMixin, serializers.Serializer):
         return attrs
 
 
+def summary_day(params, name: str) -> date | None:
+    """A day of the summary's query (`start`, `end`), or None when not given."""
+    if not params.get(name):
+        return None
+    try:
+        day = date.fromisoformat(params[name])
+        check_supported_day(day)
+    except ValueError as exc:
+        raise exceptions.ValidationError({name: ["Use YYYY-MM-DD."]}) from exc
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError({name: exc.messages}) from exc
+    return day
+
+
 @extend_schema_view(
     list=extend_schema(responses={200: RecordSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: RecordSerializer, **READ_ERRORS}),
@@ -290,20 +313,15 @@ class CarbonRecordViewSet(
         group_by = request.query_params.get("group_by", "month")
         if group_by not in records.GROUPS:
             raise exceptions.ValidationError({"group_by": [f"One of {', '.join(records.GROUPS)}."]})
-        rows = self.get_queryset()
-        for name, lookup in (("start", "started_at__date__gte"), ("end", "started_at__date__lte")):
-            if request.query_params.get(name):
-                try:
-                    rows = rows.filter(**{lookup: date.fromisoformat(request.query_params[name])})
-                except ValueError as exc:
-                    raise exceptions.ValidationError({name: ["Use YYYY-MM-DD."]}) from exc
+        days = {name: summary_day(request.query_params, name) for name in ("start", "end")}
+        rows = records.started_between(self.get_queryset(), self.org.time_zone, **days)
         total = rows.aggregate(co2e_kg=Sum("co2e_kg"), energy_kwh=Sum("energy_kwh"))
         return Response(
             {
                 "co2e_kg": round(total["co2e_kg"] or 0, 6),
                 "energy_kwh": round(total["energy_kwh"] or 0, 6),
                 "group_by": group_by,
-                "groups": records.totals(rows, group_by),
+                "groups": records.totals(rows, group_by, self.org.time_zone),
             }
         )
 
@@ -314,7 +332,10 @@ class CarbonRecordViewSet(
 class CarbonBudgetSerializer(OrgScopedSerializer):
     limit_kg = serializers.FloatField(min_value=0.001, max_value=1e12)
     thresholds = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=1000), max_length=10, required=False
+        child=serializers.IntegerField(min_value=MIN_THRESHOLD, max_value=MAX_THRESHOLD),
+        max_length=MAX_THRESHOLDS,
+        validators=[check_thresholds],
+        required=False,
     )
     figures = serializers.SerializerMethodField(
         help_text="emitted_kg and percent_used in the current period, with its dates."

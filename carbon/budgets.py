@@ -1,4 +1,8 @@
-"""Carbon budgets: emissions so far this period, and threshold alerts fired once per period."""
+"""Carbon budgets: emissions so far this period, and threshold alerts fired once per period.
+
+"Once" is enforced by the database (unique budget + threshold + period start); an alert and its
+deliveries are written in one transaction, as for money budgets (budgets/alerts.py).
+"""
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -8,10 +12,11 @@ from django_q.tasks import async_task
 
 from carbon.models import CarbonAlert, CarbonBudget, CarbonRecord
 from costsite.notify.delivery import notify
-from costsite.periods import span
+from costsite.periods import Span, span
 
 
-def emitted(budget: CarbonBudget, now=None) -> dict:
+def emissions(budget: CarbonBudget, now=None) -> tuple[Span, float]:
+    """The budget's current period and the kg CO2e emitted in it so far (not rounded)."""
     period = span(
         budget.period,
         budget.organization.time_zone,
@@ -24,7 +29,11 @@ def emitted(budget: CarbonBudget, now=None) -> dict:
     )
     if budget.team_id:
         records = records.filter(team_id=budget.team_id)
-    kg = records.aggregate(total=Sum("co2e_kg"))["total"] or 0.0
+    return period, records.aggregate(total=Sum("co2e_kg"))["total"] or 0.0
+
+
+def figures(period: Span, kg: float, budget: CarbonBudget) -> dict:
+    """The period and its emissions, rounded for display."""
     return {
         "period_start": period.first_day,
         "period_end": period.last_day,
@@ -33,42 +42,58 @@ def emitted(budget: CarbonBudget, now=None) -> dict:
     }
 
 
+def emitted(budget: CarbonBudget, now=None) -> dict:
+    return figures(*emissions(budget, now), budget)
+
+
+def crossed(kg: float, budget: CarbonBudget, percent: int) -> bool:
+    """Whether `kg` reaches `percent` of the limit, compared exactly (79.996 % is not 80 %)."""
+    return kg * 100 >= percent * budget.limit_kg
+
+
+def fire(budget: CarbonBudget, percent: int, shown: dict) -> CarbonAlert | None:
+    """Store the alert and queue its deliveries in one transaction, so an alert never exists
+    without them (a failure in between leaves neither). None if it fired already."""
+    try:
+        with transaction.atomic():
+            alert = CarbonAlert.objects.create(
+                organization_id=budget.organization_id,
+                budget=budget,
+                percent=percent,
+                period_start=shown["period_start"],
+                emitted_kg=shown["emitted_kg"],
+            )
+            notify(
+                budget.channels.select_related("organization"),
+                "carbon.threshold_crossed",
+                f"{budget.name}: {percent}% of the carbon budget emitted",
+                f"{shown['emitted_kg']:.1f} of {budget.limit_kg:g} kg CO2e "
+                f"({shown['period_start']} to {shown['period_end']}).",
+                {
+                    "budget": {"id": budget.pk, "name": budget.name},
+                    "threshold_percent": percent,
+                    "emitted_kg": shown["emitted_kg"],
+                    "limit_kg": budget.limit_kg,
+                    "period": {
+                        "start": shown["period_start"].isoformat(),
+                        "end": shown["period_end"].isoformat(),
+                    },
+                },
+                reverse("carbon:dashboard", args=[budget.organization.slug]),
+            )
+    except IntegrityError:
+        return None  # fired already in this period (perhaps by another worker just now)
+    return alert
+
+
 def evaluate(budget: CarbonBudget, now=None) -> list[CarbonAlert]:
-    figures = emitted(budget, now)
+    """Fire each threshold crossed in the current period that has not fired in it yet."""
+    period, kg = emissions(budget, now)
+    shown = figures(period, kg, budget)
     fired = []
     for percent in sorted(set(budget.thresholds)):
-        if figures["percent_used"] < percent:
-            continue
-        try:
-            with transaction.atomic():
-                alert = CarbonAlert.objects.create(
-                    organization_id=budget.organization_id,
-                    budget=budget,
-                    percent=percent,
-                    period_start=figures["period_start"],
-                    emitted_kg=figures["emitted_kg"],
-                )
-        except IntegrityError:
-            continue  # fired already in this period
-        notify(
-            budget.channels.all(),
-            "carbon.threshold_crossed",
-            f"{budget.name}: {percent}% of the carbon budget emitted",
-            f"{figures['emitted_kg']:.1f} of {budget.limit_kg:g} kg CO2e "
-            f"({figures['period_start']} to {figures['period_end']}).",
-            {
-                "budget": {"id": budget.pk, "name": budget.name},
-                "threshold_percent": percent,
-                "emitted_kg": figures["emitted_kg"],
-                "limit_kg": budget.limit_kg,
-                "period": {
-                    "start": figures["period_start"].isoformat(),
-                    "end": figures["period_end"].isoformat(),
-                },
-            },
-            reverse("carbon:dashboard", args=[budget.organization.slug]),
-        )
-        fired.append(alert)
+        if crossed(kg, budget, percent) and (alert := fire(budget, percent, shown)):
+            fired.append(alert)
     return fired
 
 

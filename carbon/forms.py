@@ -2,6 +2,7 @@
 
 from django import forms
 
+from carbon.models import check_thresholds
 from costsite.notify.models import Channel
 from estimates.models import Provider, PurchaseOption
 
@@ -80,6 +81,5 @@ class CarbonBudgetForm(forms.Form):
             )
         except ValueError as exc:
             raise forms.ValidationError("Whole numbers, comma-separated.") from exc
-        if any(not 1 <= v <= 1000 for v in values) or len(values) > 10:
-            raise forms.ValidationError("Up to 10 values between 1 and 1000.")
+        check_thresholds(values)
         return values

@@ -4,6 +4,7 @@ Every figure carries its source (and year or date). Region figures hang off the 
 catalogue's regions, so every priced region can be checked for an intensity or a fallback.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from costsite.notify.models import Channel
@@ -149,6 +150,25 @@ class CarbonRecord(models.Model):
         return f"{self.name}: {self.co2e_kg:.3f} kg CO2e"
 
 
+MIN_THRESHOLD = 1
+MAX_THRESHOLD = 1000
+MAX_THRESHOLDS = 10
+
+
+def check_thresholds(value) -> None:
+    """Alert thresholds of a carbon budget: up to 10 different whole percentages from 1 to 1000.
+    A model-field validator (so the admin applies it); the API and the dashboard form apply it
+    too."""
+    if not isinstance(value, list) or any(type(v) is not int for v in value):
+        raise ValidationError("A list of whole percentages, e.g. [80, 100].")
+    if len(value) > MAX_THRESHOLDS:
+        raise ValidationError(f"At most {MAX_THRESHOLDS} thresholds.")
+    if any(not MIN_THRESHOLD <= v <= MAX_THRESHOLD for v in value):
+        raise ValidationError(f"Each threshold between {MIN_THRESHOLD} and {MAX_THRESHOLD}.")
+    if len(set(value)) < len(value):
+        raise ValidationError("Each threshold once.")
+
+
 class CarbonBudget(models.Model):
     """An emissions limit per period (kg CO2e), with alert thresholds in percent."""
 
@@ -162,7 +182,10 @@ class CarbonBudget(models.Model):
     start = models.DateField(null=True, blank=True, validators=[check_supported_day])
     end = models.DateField(null=True, blank=True, validators=[check_supported_day])
     thresholds = models.JSONField(
-        default=list, blank=True, help_text="Percentages that alert, e.g. [80, 100]."
+        default=list,
+        blank=True,
+        validators=[check_thresholds],
+        help_text="Percentages that alert, e.g. [80, 100].",
     )
     channels = models.ManyToManyField(Channel, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

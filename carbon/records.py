@@ -1,6 +1,8 @@
 """Carbon records of jobs: energy from power samples, stored or updated by external id."""
 
 import itertools
+import zoneinfo
+from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
@@ -42,18 +44,30 @@ def _update(organization, external_id: str, values: dict) -> CarbonRecord | None
     return None
 
 
-GROUPS = {
-    "month": TruncMonth("started_at"),
-    "team": "team__name",
-    "provider": "provider",
-    "region": "region",
-}
+FIELDS = {"team": "team__name", "provider": "provider", "region": "region"}
+GROUPS = ("month", *FIELDS)
 
 
-def totals(records, group_by: str) -> list[dict]:
-    key = GROUPS[group_by]
+def started_between(records, tz_name: str, start: date | None, end: date | None):
+    """Records started from local midnight of `start` to local midnight after `end` (each
+    bound optional), in the organization's time zone; the days must pass check_supported_day."""
+    zone = zoneinfo.ZoneInfo(tz_name)
+    if start:
+        records = records.filter(started_at__gte=datetime.combine(start, time.min, tzinfo=zone))
+    if end:
+        after = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+        records = records.filter(started_at__lt=after)
+    return records
+
+
+def totals(records, group_by: str, tz_name: str) -> list[dict]:
+    """Sums per group; months are the organization's (`tz_name`) calendar months."""
+    if group_by == "month":
+        key = TruncMonth("started_at", tzinfo=zoneinfo.ZoneInfo(tz_name))
+    else:
+        key = F(FIELDS[group_by])
     rows = (
-        records.annotate(key=F(key) if isinstance(key, str) else key)
+        records.annotate(key=key)
         .values("key")
         .annotate(co2e_kg=Sum("co2e_kg"), energy_kwh=Sum("energy_kwh"), jobs=Count("id"))
         .order_by("key")

@@ -120,7 +120,7 @@ def dashboard(request, org_slug):
     budgets = [
         (b, emitted(b)) for b in CarbonBudget.objects.for_org(org).select_related("organization")
     ]
-    by_month = records.totals(jobs, "month")[-12:]
+    by_month = records.totals(jobs, "month", org.time_zone)[-12:]
     return render(
         request,
         "carbon/dashboard.html",
@@ -129,7 +129,9 @@ def dashboard(request, org_slug):
             "me": me,
             "month_to_date": month_to_date(org),
             "by_month": by_month,
-            "by_region": sorted(records.totals(jobs, "region"), key=lambda g: -g["co2e_kg"]),
+            "by_region": sorted(
+                records.totals(jobs, "region", org.time_zone), key=lambda g: -g["co2e_kg"]
+            ),
             "top_jobs": jobs.select_related("team").order_by("-co2e_kg")[:10],
             "budgets": budgets,
             "alerts": CarbonAlert.objects.for_org(org).select_related("budget")[:20],

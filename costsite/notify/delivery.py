@@ -10,6 +10,8 @@ request, so every payload carries an `id` (also in the `X-Costsite-Delivery` hea
 the same on every attempt, for receivers to de-duplicate on.
 """
 
+import logging
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import timedelta
@@ -21,6 +23,8 @@ from django_q.tasks import async_task
 
 from costsite.notify.models import Channel, Delivery, DeliveryStatus
 from costsite.notify.transports import Outcome, send
+
+logger = logging.getLogger(__name__)
 
 # Waits before the 2nd, 3rd, 4th and 5th attempt; after the 5th the delivery fails for good.
 BACKOFF = [
@@ -123,13 +127,30 @@ def attempt_all(delivery_ids: list[int]) -> list[Delivery]:
     )
     if len(deliveries) == 1:
         delivery = deliveries[0]
-        record(delivery, send(delivery.channel, delivery.payload, delivery.pk), claimed_at=now)
+        record(delivery, send_one(delivery), claimed_at=now)
         return deliveries
     with ThreadPoolExecutor(max_workers=max(1, len(deliveries))) as pool:
-        sends = {pool.submit(send, d.channel, d.payload, d.pk): d for d in deliveries}
+        sends = {pool.submit(send_one, d): d for d in deliveries}
         for done in as_completed(sends):
             record(sends[done], done.result(), claimed_at=now)
     return deliveries
+
+
+def send_one(delivery: Delivery) -> Outcome:
+    """Send one delivery. An error the transport did not expect is a failed attempt (retried),
+    recorded like any other: it must not stop the other channels' outcomes from being recorded,
+    which would leave them in `sending` for the sweeper to send again."""
+    started = time.monotonic()
+    try:
+        return send(delivery.channel, delivery.payload, delivery.pk)
+    except Exception as exc:
+        logger.exception("Delivery %s: unexpected error while sending.", delivery.pk)
+        return Outcome(
+            ok=False,
+            retryable=True,
+            error=f"Unexpected error: {type(exc).__name__}.",
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
 
 
 def record(delivery: Delivery, outcome: Outcome, claimed_at) -> None:

@@ -17,6 +17,11 @@ class BlockedDestination(Exception):
     """The URL is not allowed as a webhook target; the message says why."""
 
 
+class UnresolvedHost(OSError):
+    """The host name did not resolve. When sending, a connection error like any other (retried:
+    DNS failures are often temporary); when a channel is saved, a reason to refuse the URL."""
+
+
 def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -30,7 +35,7 @@ def resolve(host: str, port: int) -> list[tuple]:
     try:
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise BlockedDestination(f"Cannot resolve host {host!r}: {exc.strerror}.") from exc
+        raise UnresolvedHost(f"Cannot resolve host {host!r}: {exc.strerror}.") from exc
 
 
 def checked_addresses(host: str, port: int) -> list[tuple]:
@@ -61,9 +66,13 @@ def split_url(url: str):
 
 
 def check_url(url: str) -> None:
-    """Raise BlockedDestination if the URL may not be used as a webhook target."""
+    """Raise BlockedDestination if the URL may not be used as a webhook target (a host that
+    does not resolve cannot be checked, so it is refused too)."""
     parts, port = split_url(url)
-    checked_addresses(parts.hostname, port)
+    try:
+        checked_addresses(parts.hostname, port)
+    except UnresolvedHost as exc:
+        raise BlockedDestination(str(exc)) from exc
 
 
 def guarded_socket(host: str, port: int, timeout: float) -> socket.socket:

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import http.client
 import json
 import smtplib
 import time
@@ -60,9 +61,16 @@ def http_outcome(url: str, body: bytes, headers: dict) -> Outcome:
             error=f"Timed out after {settings.COSTSITE_WEBHOOK_TIMEOUT_S:g} s.",
             duration_ms=elapsed(),
         )
-    except OSError as exc:
+    except OSError as exc:  # refused, reset, TLS, or a host name that did not resolve
         return Outcome(
             ok=False, retryable=True, error=f"Connection failed: {exc}", duration_ms=elapsed()
+        )
+    except http.client.HTTPException as exc:  # the answer is not HTTP (or is cut short)
+        return Outcome(
+            ok=False,
+            retryable=True,
+            error=f"Not a valid HTTP answer: {type(exc).__name__} {str(exc)[:200]}".strip(),
+            duration_ms=elapsed(),
         )
     if 200 <= status < 300:
         return Outcome(ok=True, http_status=status, duration_ms=elapsed())

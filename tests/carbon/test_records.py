@@ -107,6 +107,43 @@ def test_summary_by_month_and_region(org_a, alice, carbon_catalog):
     assert client.get(f"{API}/summary?group_by=colour").status_code == 400
 
 
+@pytest.fixture
+def tokyo_job(org_a):
+    """A job of a Tokyo organization started on 1 March at 08:00 local: 28 February in UTC."""
+    org_a.time_zone = "Asia/Tokyo"
+    org_a.save()
+    return CarbonRecord.objects.create(
+        organization=org_a,
+        name="tokyo-job",
+        started_at=datetime(2026, 2, 28, 23, 0, tzinfo=UTC),
+        energy_kwh=1,
+        co2e_kg=5,
+        intensity_g_per_kwh=1,
+        pue=1,
+    )
+
+
+def test_summary_months_and_days_are_the_organizations(tokyo_job, alice):
+    client = api_client(user=alice)
+    by_month = client.get(f"{API}/summary?group_by=month").json()
+    assert [g["key"] for g in by_month["groups"]] == ["2026-03-01"]
+    march = client.get(f"{API}/summary?start=2026-03-01&end=2026-03-01").json()
+    february = client.get(f"{API}/summary?start=2026-02-01&end=2026-02-28").json()
+    assert (march["co2e_kg"], february["co2e_kg"]) == (5, 0)
+
+
+def test_dashboard_months_are_the_organizations(client, tokyo_job, alice):
+    client.force_login(alice)
+    response = client.get("/o/org-a/carbon/dashboard/")
+    assert [g["key"] for g in response.context["by_month"]] == ["2026-03-01"]
+
+
+@pytest.mark.parametrize("query", ["end=9999-12-31", "start=0001-01-01", "start=2026-02-30"])
+def test_summary_refuses_days_it_cannot_use(org_a, alice, query):
+    response = api_client(user=alice).get(f"{API}/summary?{query}")
+    assert response.status_code == 400 and query.split("=")[0] in response.json()
+
+
 def test_dashboard_and_overview_show_emissions(client, org_a, alice, carbon_catalog):
     from django.utils import timezone
 

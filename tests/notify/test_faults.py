@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import threading
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,8 @@ from django.utils import timezone
 
 from budgets import alerts
 from budgets.models import Alert, AlertRule, Budget, Expense
-from costsite.notify import tasks
+from costsite.notify import delivery as delivery_module
+from costsite.notify import tasks, transports
 from costsite.notify.channels import create_channel
 from costsite.notify.delivery import ABANDONED, MAX_ATTEMPTS, STALE_AFTER, notify, send_test
 from costsite.notify.models import Delivery, DeliveryStatus
@@ -132,6 +134,60 @@ def test_a_slow_webhook_does_not_hold_back_the_other_channels_of_the_same_alert(
         assert done.status == DeliveryStatus.DELIVERED
         assert done.finished_at < slow_ended  # recorded while the slow one still waited
     assert len(other_receiver.requests) == 1 and len(mail.outbox) == 1
+
+
+@pytest.fixture
+def garbage_url():
+    """A URL on 127.0.0.1 whose server answers every request with bytes that are not HTTP."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return  # closed
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/garbage"
+    server.close()
+
+
+def test_an_answer_that_is_not_http_is_retried_and_the_other_channels_are_recorded(
+    org_a, receiver, garbage_url, run_on_commit
+):
+    receiver.delay_s = 0.3  # the good channel's outcome comes in after the bad one's
+    bad = create_channel(org_a, "bad", "webhook", garbage_url)
+    good = create_channel(org_a, "good", "webhook", receiver.url)
+    sent = run_on_commit(notify, [bad, good], "budget.threshold_crossed", "80%", "x")
+    by_channel = {d.channel_id: Delivery.objects.get(pk=d.pk) for d in sent}
+    assert by_channel[bad.pk].status == DeliveryStatus.RETRYING
+    assert "Not a valid HTTP answer" in by_channel[bad.pk].error
+    assert by_channel[good.pk].status == DeliveryStatus.DELIVERED
+    assert len(receiver.requests) == 1
+
+
+def test_an_unexpected_error_in_one_channel_is_a_failed_attempt_not_a_lost_outcome(
+    org_a, receiver, run_on_commit, monkeypatch, caplog
+):
+    bad = create_channel(org_a, "bad", "webhook", receiver.url)
+    good = create_channel(org_a, "good", "webhook", receiver.url)
+
+    def send(channel, payload, delivery_id):
+        if channel.pk == bad.pk:
+            raise ValueError("a bug in a transport")
+        return transports.send(channel, payload, delivery_id)
+
+    monkeypatch.setattr(delivery_module, "send", send)
+    sent = run_on_commit(notify, [bad, good], "budget.threshold_crossed", "80%", "x")
+    by_channel = {d.channel_id: Delivery.objects.get(pk=d.pk) for d in sent}
+    assert by_channel[bad.pk].status == DeliveryStatus.RETRYING
+    assert by_channel[bad.pk].error == "Unexpected error: ValueError."
+    assert by_channel[good.pk].status == DeliveryStatus.DELIVERED
+    assert "a bug in a transport" in caplog.text  # the details are in the server log
 
 
 def test_a_failing_delivery_does_not_hold_back_the_channels_next_ones(

@@ -6,8 +6,8 @@ import pytest
 
 from costsite.notify import ssrf
 from costsite.notify.channels import create_channel
-from costsite.notify.delivery import send_test
-from costsite.notify.models import DeliveryStatus
+from costsite.notify.delivery import attempt, notify, send_test
+from costsite.notify.models import Delivery, DeliveryStatus
 from tests.conftest import api_client
 
 BLOCKED = [
@@ -104,3 +104,26 @@ def test_rebinding_is_caught_at_send_time(
     assert delivery.status == DeliveryStatus.FAILED  # not retryable
     assert "private" in delivery.error or "loopback" in delivery.error
     assert receiver.requests == []
+
+
+def no_dns(*args, **kwargs):
+    raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+
+def test_a_host_that_does_not_resolve_when_sending_is_retried(org_a, settings, monkeypatch):
+    """DNS failures are often temporary: a connection error, not a forbidden destination."""
+    settings.COSTSITE_WEBHOOK_ALLOW_PRIVATE = False
+    channel = create_channel(org_a, "hook", "webhook", "https://hooks.example.com/x")
+    (sent,) = notify([channel], "test", "t", "x")
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    attempt(sent.pk)
+    sent = Delivery.objects.get(pk=sent.pk)
+    assert sent.status == DeliveryStatus.RETRYING
+    assert "Cannot resolve host 'hooks.example.com'" in sent.error
+
+
+def test_a_host_that_does_not_resolve_is_refused_when_a_channel_is_saved(monkeypatch, settings):
+    settings.COSTSITE_WEBHOOK_ALLOW_PRIVATE = False
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    with pytest.raises(ssrf.BlockedDestination, match="Cannot resolve host"):
+        ssrf.check_url("https://hooks.example.com/x")
