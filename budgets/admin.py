@@ -4,8 +4,8 @@ organizations only (OrgScopedAdminMixin); every budget change is recorded in its
 from django import forms
 from django.contrib import admin
 
-from budgets import saving
-from budgets.forms import BUDGET_FIELDS, BudgetRules
+from budgets import recording, saving
+from budgets.forms import BUDGET_FIELDS, BudgetRules, ExpenseRules
 from budgets.models import (
     Alert,
     AlertRule,
@@ -15,25 +15,62 @@ from budgets.models import (
     Expense,
     ExpenseImport,
 )
-from costsite.orgs.admin_scoping import OrgScopedAdminMixin
+from costsite.notify.models import Channel
+from costsite.orgs.admin_scoping import OrgScopedAdminMixin, admin_organizations
 from costsite.orgs.models import AuditAction
 
 
-class AlertRuleInline(admin.TabularInline):
+class BudgetPartInline(admin.TabularInline):
+    """Rows of a budget's own (its rules, its history), allowed exactly when the budget is:
+    by the budget admin's organization-scoped permissions (OrgScopedAdminMixin), not by Django
+    model permissions, which finance staff do not hold."""
+
+    def budget_admin(self):
+        return self.admin_site.get_model_admin(Budget)
+
+    def has_view_permission(self, request, obj=None):
+        return self.budget_admin().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self.budget_admin().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self.budget_admin().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.budget_admin().has_change_permission(request, obj)
+
+
+class AlertRuleInlineForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        budget = cleaned.get("budget")  # the budget being saved (the inline's parent)
+        channels = cleaned.get("channels") or []
+        if budget and any(c.organization_id != budget.organization_id for c in channels):
+            self.add_error("channels", "Use channels of the budget's own organization.")
+        return cleaned
+
+
+class AlertRuleInline(BudgetPartInline):
     model = AlertRule
+    form = AlertRuleInlineForm
     extra = 0
     fields = ["percent", "kind", "channels"]
     filter_horizontal = []
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        from costsite.notify.models import Channel
-        from costsite.orgs.admin_scoping import admin_organizations
-
         kwargs["queryset"] = Channel.objects.for_orgs(admin_organizations(request.user))
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None:  # a new budget's organization is known once its form is valid
+            field = formset.form.base_fields["channels"]
+            field.queryset = Channel.objects.for_org(obj.organization_id)
+        return formset
 
-class BudgetChangeInline(admin.TabularInline):
+
+class BudgetChangeInline(BudgetPartInline):
     model = BudgetChange
     extra = 0
     fields = ["changed_at", "changed_by", "field", "old_value", "new_value", "via"]
@@ -42,6 +79,12 @@ class BudgetChangeInline(admin.TabularInline):
     verbose_name_plural = "Change history"
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -53,11 +96,14 @@ class BudgetAdminForm(BudgetRules, forms.ModelForm):
         fields = ["organization", *BUDGET_FIELDS]
 
     def clean(self):
-        # Admin saves run in one transaction (ModelAdmin.changeform_view): locking the parent
-        # before the allocation check keeps a concurrent allocation from taking the room.
+        # Admin saves run in one transaction (ModelAdmin.changeform_view): locking the parent,
+        # then the budget, before the allocation check (as budgets.saving does) keeps a
+        # concurrent allocation from taking the room or from missing a parent's change.
         parent = self.cleaned_data.get("parent")
         if parent is not None:
             Budget.objects.select_for_update().filter(pk=parent.pk).first()
+        if self.instance.pk is not None:
+            Budget.objects.select_for_update().filter(pk=self.instance.pk).first()
         return super().clean()
 
 
@@ -90,17 +136,41 @@ class BudgetAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
             rule.organization = form.instance.organization
             rule.save()
         formset.save_m2m()
+        if formset.has_changed():  # a new or edited threshold may be crossed already
+            recording.after_commit_evaluate(form.instance.organization_id)
         return None
+
+
+class ExpenseAdminForm(ExpenseRules, forms.ModelForm):
+    """The same rules as the portal and the API."""
 
 
 @admin.register(Expense)
 class ExpenseAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+    """Every write re-evaluates the organization's budgets once committed, as the API's and
+    the portal's do (budgets.recording)."""
+
+    form = ExpenseAdminForm
     audit_deletion_action = AuditAction.EXPENSE_DELETED
     list_display = ["incurred_at", "amount", "currency", "provider", "service", "team", "source"]
     list_filter = ["source", "purchase_type", "provider"]
     search_fields = ["service", "description", "external_id", "resource_id"]
     date_hierarchy = "incurred_at"
     readonly_fields = ["import_batch", "created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        recording.after_commit_evaluate(obj.organization_id)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        recording.after_commit_evaluate(obj.organization_id)
+
+    def delete_queryset(self, request, queryset):
+        organization_ids = set(queryset.values_list("organization_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for organization_id in organization_ids:
+            recording.after_commit_evaluate(organization_id)
 
 
 @admin.register(Alert)

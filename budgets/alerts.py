@@ -1,14 +1,16 @@
-"""Evaluating alert rules: each rule fires at most once per budget period.
+"""Evaluating alert rules: each rule's threshold fires at most once per budget period.
 
-"Once" is enforced by the database (unique rule + period start): concurrent evaluations of the
-same budget, from several workers, all try to insert and exactly one succeeds; only that one
-sends notifications. The alert and its deliveries are written in one transaction.
+"Once" is enforced by the database (unique rule + period start + kind + percent): concurrent
+evaluations of the same budget, from several workers, all try to insert and exactly one
+succeeds; only that one sends notifications. The alert and its deliveries are written in one
+transaction. A rule edited to another threshold can fire that one in the same period.
 
 Cost: an evaluation reads the budgets, their open rules and every such budget's spend in a few
 queries (not a few per budget), and computes full figures only where a rule may fire;
 evaluations of one organization are coalesced (see `queue_evaluation`).
 """
 
+import logging
 import time
 from decimal import Decimal
 from itertools import islice
@@ -16,16 +18,18 @@ from itertools import islice
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Prefetch
+from django.db.models import F, Max, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from budgets.figures import figures, percent_of
+from budgets.figures import figures, reaches
 from budgets.models import Alert, AlertKind, AlertRule, Budget
 from budgets.periods import current_period
 from budgets.spend import period_total
 from costsite.notify.delivery import notify
+
+logger = logging.getLogger(__name__)
 
 EVENTS = {
     AlertKind.ACTUAL: "budget.threshold_crossed",
@@ -62,18 +66,20 @@ def message(alert: Alert, budget: Budget) -> tuple[str, str]:
 
 def with_rules(budgets):
     """`budgets` (a queryset) with their rules, each annotated with the start of the last
-    period it fired in: two queries however many budgets, rules and alerts there are."""
-    rules = AlertRule.objects.annotate(last_fired=Max("alerts__period_start")).only(
-        "id", "budget_id", "kind", "percent"
-    )
+    period its current threshold (kind and percent) fired in: two queries however many
+    budgets, rules and alerts there are."""
+    same_threshold = Q(alerts__kind=F("kind"), alerts__percent=F("percent"))
+    rules = AlertRule.objects.annotate(
+        last_fired=Max("alerts__period_start", filter=same_threshold)
+    ).only("id", "budget_id", "kind", "percent")
     return budgets.select_related("organization").prefetch_related(
         Prefetch("alert_rules", queryset=rules)
     )
 
 
 def crossed(rule: AlertRule, current) -> bool:
-    value = current.percent_used if rule.kind == AlertKind.ACTUAL else current.forecast_percent
-    return value >= float(rule.percent)
+    value = current.spent if rule.kind == AlertKind.ACTUAL else current.projection.expected
+    return reaches(value, current.amount, rule.percent)
 
 
 def fire(rule: AlertRule, budget: Budget, current) -> Alert | None:
@@ -124,8 +130,10 @@ def spent_by_budget(budgets_and_periods) -> dict[int, Decimal]:
 def may_fire(budget: Budget, rules: list[AlertRule], spent) -> bool:
     """Whether an open rule could fire at this spend: any forecast rule (a forecast needs the
     figures), or an actual-spend rule at or under the percent spent."""
-    percent = percent_of(spent or 0, budget.amount)
-    return any(r.kind == AlertKind.FORECAST or percent >= float(r.percent) for r in rules)
+    spent = spent or Decimal(0)
+    return any(
+        r.kind == AlertKind.FORECAST or reaches(spent, budget.amount, r.percent) for r in rules
+    )
 
 
 def evaluate_budgets(budgets, now=None) -> list[Alert]:
@@ -156,6 +164,21 @@ def evaluate_budgets(budgets, now=None) -> list[Alert]:
 
 def evaluate(budget: Budget, now=None) -> list[Alert]:
     return evaluate_budgets(Budget.objects.filter(pk=budget.pk), now)
+
+
+def evaluate_everything(now=None) -> list[Alert]:
+    """Every budget with a rule, organization by organization: one whose evaluation fails (a
+    bad budget, say) is logged and skipped, and the others' alerts still fire."""
+    fired = []
+    organization_ids = AlertRule.objects.order_by("organization_id").values_list(
+        "organization_id", flat=True
+    )
+    for organization_id in organization_ids.distinct():
+        try:
+            fired += evaluate_budgets(Budget.objects.for_org(organization_id), now)
+        except Exception:
+            logger.exception("Evaluating the budgets of organization %s failed", organization_id)
+    return fired
 
 
 # Evaluations of one organization are coalesced through the cache (Redis when REDIS_URL is set):

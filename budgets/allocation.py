@@ -47,9 +47,21 @@ def check(
             )
     if budget_id is not None:
         existing = Budget.objects.filter(pk=budget_id).first()
-        if existing is not None:
-            if existing.allocations.exists() and parent is not None:
+        if existing is not None and existing.allocations.exists():
+            if parent is not None:
                 raise AllocationError("parent", "A budget with allocations cannot become one.")
+            if currency != existing.currency:
+                raise AllocationError(
+                    "currency",
+                    f"Its allocations use {existing.currency}: a budget with allocations keeps "
+                    "its currency.",
+                )
+            if period != existing.period:
+                raise AllocationError(
+                    "period",
+                    f"Its allocations are {existing.period}: a budget with allocations keeps "
+                    "its period.",
+                )
             taken = allocated(existing)
             if amount < taken:
                 raise AllocationError(

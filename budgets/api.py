@@ -237,6 +237,10 @@ class AlertRuleViewSet(OrgScopedModelViewSet):
         super().perform_create(serializer)
         queue_evaluation(self.org.pk)
 
+    def perform_update(self, serializer):
+        super().perform_update(serializer)
+        queue_evaluation(self.org.pk)  # the new threshold may be crossed already
+
 
 class AlertSerializer(serializers.ModelSerializer):
     budget_name = serializers.CharField(source="budget.name", read_only=True)

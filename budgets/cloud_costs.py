@@ -1,7 +1,9 @@
 """Pulling daily costs from AWS Cost Explorer into an organization's expenses (idempotent:
-each day × service × region is one expense with a stable external id)."""
+each day × service × region is one expense with a stable external id, updated when Cost
+Explorer revises the day)."""
 
-from datetime import UTC, datetime, time, timedelta
+import zoneinfo
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,34 +13,63 @@ from budgets.alerts import queue_evaluation
 from budgets.models import CloudCostSource, Expense, ExpenseSource
 from budgets.recording import insert_new
 
+# What a re-pull may change of a stored day (the amount above all: recent days are revised).
+REVISED_FIELDS = ("amount", "currency", "description", "incurred_at", "charge_period_end")
+
+
+def expense_of(organization, record: cost_explorer.DailyCost) -> Expense:
+    """The expense of one Cost Explorer record: its day from the organization's local midnight
+    to the next, so it counts in that day's budget period and report."""
+    tz = zoneinfo.ZoneInfo(organization.time_zone)
+    return Expense(
+        organization=organization,
+        amount=record.amount,
+        currency=record.currency,
+        provider="aws",
+        service=record.service[:200],
+        region=record.region,
+        incurred_at=datetime.combine(record.day, time.min, tzinfo=tz),
+        charge_period_end=datetime.combine(record.day + timedelta(days=1), time.min, tzinfo=tz),
+        source=ExpenseSource.CLOUD,
+        external_id=record.external_id,
+        description="AWS Cost Explorer" + (" (estimated)" if record.estimated else ""),
+    )
+
+
+def revise(organization, pulled: list[Expense]) -> int:
+    """Bring the stored expenses with the external ids of `pulled` up to date with them; how
+    many changed. Each is saved on its own, so the roll-ups follow (Expense.save)."""
+    wanted = {}
+    for expense in pulled:
+        wanted.setdefault(expense.external_id, expense)
+    stored = (
+        Expense.objects.for_org(organization)
+        .filter(external_id__in=list(wanted))
+        .select_for_update()
+        .order_by("pk")
+    )
+    revised = 0
+    for expense in stored:
+        fresh = wanted[expense.external_id]
+        changed = [f for f in REVISED_FIELDS if getattr(expense, f) != getattr(fresh, f)]
+        if changed:
+            for field in changed:
+                setattr(expense, field, getattr(fresh, field))
+            expense.save()
+            revised += 1
+    return revised
+
 
 def store(organization, records) -> tuple[int, int]:
-    """(created, already stored)."""
+    """(created, revised): new days are inserted, stored ones updated where they changed."""
+    expenses = [expense_of(organization, record) for record in records]
     with transaction.atomic():
-        new = insert_new(
-            organization,
-            [
-                Expense(
-                    organization=organization,
-                    amount=record.amount,
-                    currency=record.currency,
-                    provider="aws",
-                    service=record.service[:200],
-                    region=record.region,
-                    incurred_at=datetime.combine(record.day, time.min, tzinfo=UTC),
-                    charge_period_end=datetime.combine(
-                        record.day + timedelta(days=1), time.min, tzinfo=UTC
-                    ),
-                    source=ExpenseSource.CLOUD,
-                    external_id=record.external_id,
-                    description="AWS Cost Explorer" + (" (estimated)" if record.estimated else ""),
-                )
-                for record in records
-            ],
-        )
-    if new:
+        new = insert_new(organization, expenses)
+        inserted = {id(expense) for expense in new}  # unsaved models are unhashable
+        revised = revise(organization, [e for e in expenses if id(e) not in inserted])
+    if new or revised:
         queue_evaluation(organization.pk)
-    return len(new), len(records) - len(new)
+    return len(new), revised
 
 
 def pull(source: CloudCostSource, days: int, client=None, today=None) -> str:
@@ -51,8 +82,11 @@ def pull(source: CloudCostSource, days: int, client=None, today=None) -> str:
     except cost_explorer.CostExplorerError as exc:
         result = f"failed: {exc}"
     else:
-        created, skipped = store(source.organization, records)
-        result = f"{created} new, {skipped} already stored ({start} to {end})"
+        created, revised = store(source.organization, records)
+        result = (
+            f"{created} new, {len(records) - created} already stored, {revised} of them "
+            f"revised ({start} to {end})"
+        )
     CloudCostSource.objects.filter(pk=source.pk).update(
         last_pulled_at=timezone.now(), last_result=result[:500]
     )

@@ -15,8 +15,14 @@ STATUS_LABELS = {"on_track": "On track", "at_risk": "At risk", "over": "Over bud
 
 
 def percent_of(amount: Decimal, budget_amount: Decimal) -> float:
-    """`amount` as a percentage of a budget's amount, to two places (what thresholds compare)."""
+    """`amount` as a percentage of a budget's amount, to two places: for display only."""
     return round(float(amount / budget_amount * 100), 2)
+
+
+def reaches(amount: Decimal, budget_amount: Decimal, percent: Decimal) -> bool:
+    """Whether `amount` is at least `percent` % of `budget_amount`, exactly: 49.996 % does not
+    reach 50 %, as it would once rounded to two places."""
+    return amount * 100 >= percent * budget_amount
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ Accepted input
 - Costs: exact decimals (never floats), finite, at most 1e12 in magnitude.
 - Date-times: ISO 8601 as FOCUS files write them: ``2024-09-18 22:00:00``, ``2024-09-18T22:00:00Z``,
   ``...+00:00``, with or without fractional seconds. Values without an offset are UTC; all are
-  returned as aware UTC datetimes. ChargePeriodEnd must not be before ChargePeriodStart.
+  returned as aware UTC datetimes, and must be plausible times of spend: from 2000 to a year
+  from now (``costsite.periods.check_plausible_time``, as the API checks them).
+  ChargePeriodEnd must not be before ChargePeriodStart.
 - Tags, when present, must be a JSON object.
 
 Results
@@ -56,6 +58,10 @@ from decimal import Decimal, InvalidOperation
 from itertools import chain, compress, repeat
 from operator import itemgetter
 from typing import BinaryIO
+
+from django.core.exceptions import ValidationError
+
+from costsite.periods import check_plausible_time
 
 COST_COLUMNS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
 PROVIDER_COLUMNS = ("ServiceProviderName", "ProviderName")  # preferred first
@@ -341,9 +347,13 @@ def _parse_datetime(text: str) -> datetime:
         raise ValueError(f"{_show(text)} is not a date-time like 2024-09-18T22:00:00Z")
     try:
         value = datetime.fromisoformat(text)
-    except ValueError:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ValueError(f"{_show(text)} is not a date-time like 2024-09-18T22:00:00Z") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return check_plausible_time(value)
+    except ValidationError as exc:
+        raise ValueError(f"{_show(text)} is out of range: {exc.messages[0]}") from None
 
 
 class _RepeatCounter:

@@ -3,10 +3,10 @@ from django.conf import settings
 
 from budgets import allocation
 from budgets.models import AlertRule, Budget, Expense
-from budgets.summary import GROUPS
+from budgets.summary import GROUPS, usable_tag_key
 from costsite.notify.models import Channel
 from costsite.orgs.models import Team
-from costsite.periods import Period
+from costsite.periods import Period, check_plausible_time
 
 
 def currency_code(value: str) -> str:
@@ -17,9 +17,9 @@ def currency_code(value: str) -> str:
 
 
 def tag_key(value: str) -> str:
-    """Tag keys become JSON lookups (tags__<key>): '__' would change the lookup itself."""
-    if "__" in value:
-        raise forms.ValidationError("Tag keys may not contain '__'.")
+    """A tag key, or "" for none."""
+    if value and not usable_tag_key(value):
+        raise forms.ValidationError("Tag keys may not contain control characters (a newline).")
     return value
 
 
@@ -147,7 +147,31 @@ class AlertRuleForm(OrgForm):
         return super().save(commit)
 
 
-class ExpenseForm(OrgForm):
+class ExpenseRules:
+    """The rules of an expense for model forms (portal and admin); the API's serializer applies
+    the same ones."""
+
+    def clean_currency(self):
+        return currency_code(self.cleaned_data["currency"])
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError("An expense of zero records nothing.")
+        return amount
+
+    def clean_incurred_at(self):
+        return check_plausible_time(self.cleaned_data["incurred_at"])
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("incurred_at"), cleaned.get("charge_period_end")
+        if start and end and end < start:
+            self.add_error("charge_period_end", "Before the start.")
+        return cleaned
+
+
+class ExpenseForm(ExpenseRules, OrgForm):
     class Meta:
         model = Expense
         fields = [
@@ -162,15 +186,6 @@ class ExpenseForm(OrgForm):
             "description",
         ]
         widgets = {"incurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
-
-    def clean_currency(self):
-        return currency_code(self.cleaned_data["currency"])
-
-    def clean_amount(self):
-        amount = self.cleaned_data["amount"]
-        if amount == 0:
-            raise forms.ValidationError("An expense of zero records nothing.")
-        return amount
 
 
 class ImportForm(forms.Form):
@@ -207,6 +222,9 @@ class ReportForm(forms.Form):
     tag_key = forms.CharField(
         required=False, max_length=100, help_text="Group by this tag instead."
     )
+
+    def clean_tag_key(self):
+        return tag_key(self.cleaned_data["tag_key"])
 
     def params(self) -> dict:
         data = self.cleaned_data

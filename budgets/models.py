@@ -6,7 +6,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Func, Q, TextField
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from costsite.notify.models import Channel
@@ -87,9 +88,36 @@ class ExpenseSource(models.TextChoices):
     SPOT = "spot", "Spot fleet"
 
 
+class TagText(Func):
+    """The value of the expense tag `key` as text (NULL when the expense has no such tag).
+
+    `key` is only ever a key, whatever it says: not a lookup (`contains`, `isnull`), a path
+    (`a__b`) or an array index (`0`), as it would be in `tags__<key>` or `KT()`."""
+
+    output_field = TextField()
+
+    def __init__(self, key: str):
+        super().__init__(F("tags"))
+        self.key = key
+
+    def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL
+        tags, params = compiler.compile(self.get_source_expressions()[0])
+        return f"({tags} ->> %s)", (*params, self.key)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Not a JSON path ('$."key"'): SQLite's has no way to quote a '"' in a key.
+        tags, params = compiler.compile(self.get_source_expressions()[0])
+        sql = f"(SELECT value FROM json_each({tags}) WHERE key = %s)"  # noqa: S608 - a column
+        return sql, (*params, self.key)
+
+
 class ExpenseQuerySet(TenantQuerySet):
     """Every way of writing expenses keeps the daily roll-ups (DailySpend) exact, in the same
     transaction: bulk inserts add what they inserted, deletes subtract what they deleted."""
+
+    def tagged(self, key: str, value: str):
+        """The expenses whose tag `key` is `value` (see TagText)."""
+        return self.filter(Exact(TagText(key), value))
 
     def bulk_create(self, objs, *args, **kwargs):
         if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
@@ -308,7 +336,9 @@ class AlertRule(models.Model):
 
 
 class Alert(models.Model):
-    """One firing of a rule in one budget period; the database allows only one."""
+    """One firing of a rule's threshold (kind and percent, as they were) in one budget period;
+    the database allows only one. A rule whose threshold is edited can fire the new one in the
+    same period, but never the same threshold twice."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
@@ -333,7 +363,10 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-fired_at"]
         constraints = [
-            models.UniqueConstraint(fields=["rule", "period_start"], name="one_alert_per_period"),
+            models.UniqueConstraint(
+                fields=["rule", "period_start", "kind", "percent"],
+                name="one_alert_per_threshold_per_period",
+            ),
         ]
 
     def __str__(self):

@@ -32,7 +32,7 @@ def scoped_expenses(budget):
         **scope_filters(budget, "team_id")
     )
     if budget.scope_tag_key:
-        expenses = expenses.filter(**{f"tags__{budget.scope_tag_key}": budget.scope_tag_value})
+        expenses = expenses.tagged(budget.scope_tag_key, budget.scope_tag_value)
     return expenses
 
 

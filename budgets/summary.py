@@ -1,6 +1,7 @@
 """Spend summaries over a date range, grouped in the database (no Python loop over expenses):
 from the daily roll-ups when the filters and grouping are roll-up keys, else from expenses."""
 
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -8,11 +9,10 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Sum
-from django.db.models.fields.json import KT
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from budgets.models import DailySpend, Expense
+from budgets.models import DailySpend, Expense, TagText
 from costsite.orgs.models import Team
 from costsite.params import is_id
 from costsite.periods import check_supported_day
@@ -26,6 +26,12 @@ ROLLED_UP_GROUPS = {
     "team": "team_key",
 }
 MAX_DAYS = 3 * 366
+
+
+def usable_tag_key(key: str) -> bool:
+    """Any text but an empty one or one with control characters (a newline, say, which would
+    end up in CSV file names and headers) is a tag key; see TagText."""
+    return bool(key) and not any(unicodedata.category(char) == "Cc" for char in key)
 
 
 class SummaryError(ValueError):
@@ -74,14 +80,14 @@ class SummaryQuery:
         tag = None
         if params.get("tag"):
             key, sep, value = params["tag"].partition("=")
-            if not sep or not key or "__" in key:
-                raise SummaryError("tag", "Use key=value.")
+            if not sep or not usable_tag_key(key):
+                raise SummaryError("tag", "Use key=value (no control characters in the key).")
             tag = (key, value)
         group_by = params.get("group_by", "")
         if group_by and group_by not in GROUPS and not group_by.startswith("tag:"):
             raise SummaryError("group_by", f"One of {', '.join(GROUPS)} or tag:<key>.")
-        if group_by.startswith("tag:") and (not group_by[4:] or "__" in group_by[4:]):
-            raise SummaryError("group_by", "Use tag:<key>.")
+        if group_by.startswith("tag:") and not usable_tag_key(group_by[4:]):
+            raise SummaryError("group_by", "Use tag:<key> (no control characters in the key).")
         return cls(
             start=start,
             end=end,
@@ -105,7 +111,7 @@ def expenses_in(org, query: SummaryQuery):
     if query.team:
         expenses = expenses.filter(team_id=query.team)
     if query.tag:
-        expenses = expenses.filter(**{f"tags__{query.tag[0]}": query.tag[1]})
+        expenses = expenses.tagged(*query.tag)
     return expenses
 
 
@@ -115,7 +121,7 @@ def key_expression(org, group_by: str):
     if group_by == "team":
         return F("team__name")
     if group_by.startswith("tag:"):
-        return KT(f"tags__{group_by[4:]}")
+        return TagText(group_by[4:])
     return F(group_by)
 
 

@@ -2,7 +2,7 @@
 
 from budgets import alerts, importer
 from budgets.cloud_costs import pull
-from budgets.models import Budget, CloudCostSource
+from budgets.models import CloudCostSource
 
 
 def evaluate_organization(organization_id: int) -> int:
@@ -12,7 +12,7 @@ def evaluate_organization(organization_id: int) -> int:
 
 def evaluate_all_budgets() -> int:
     """Scheduled: forecasts move with time even without new expenses."""
-    return len(alerts.evaluate_budgets(Budget.objects.all()))
+    return len(alerts.evaluate_everything())
 
 
 def run_import(import_id: int) -> str:

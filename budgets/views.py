@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
 from budgets import allocation, charts, recording, saving
@@ -282,7 +283,8 @@ def csv_response(filename, header, rows):
     writer = csv.writer(Echo())
     stream = (writer.writerow(row) for row in itertools.chain([header], rows))
     response = StreamingHttpResponse(stream, content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Quoted, or percent-encoded when it has more than printable ASCII (a tag key in it, say).
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 
@@ -408,9 +410,13 @@ def reports(request, org_slug):
 def report_export(request, org_slug):
     org, _ = org_for_user(request, org_slug)
     try:
-        _, query = report_query(org, request.GET)
+        form, query = report_query(org, request.GET)
     except SummaryError as exc:
-        return HttpResponseBadRequest(str(exc))
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    if form.errors:  # not the default report in place of the one asked for
+        return HttpResponseBadRequest(
+            form.errors.as_text(), content_type="text/plain; charset=utf-8"
+        )
     result = summarize(org, query)
     return csv_response(
         f"{org.slug}-spend-by-{query.group_by.replace(':', '-')}.csv",

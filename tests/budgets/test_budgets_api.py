@@ -251,3 +251,111 @@ def test_summary_groups_in_the_database(client, org_a, django_assert_max_num_que
     assert by_team["groups"][0]["key"] == "Platform"
     assert client.get(f"{API}/expenses/summary?group_by=colour").status_code == 400
     assert client.get(f"{API}/expenses/summary?start=2026-13-01").status_code == 400
+
+
+# Tag keys that read like JSON lookups, key paths or array indexes, and odd characters.
+ODD_TAG_KEYS = ["contains", "isnull", "has_keys", "exact", "a__b", "0", "équipe", 'cost "center"']
+
+
+@pytest.mark.parametrize("key", ODD_TAG_KEYS)
+def test_a_tag_key_is_only_ever_a_key(client, org_a, key):
+    made = client.post(
+        f"{API}/budgets/",
+        {
+            "name": "tagged",
+            "amount": "100.00",
+            "currency": "USD",
+            "period": "monthly",
+            "scope_tag_key": key,
+            "scope_tag_value": "prod",
+        },
+    )
+    assert made.status_code == 201, made.content
+    for amount, tags in ((10, {key: "prod"}), (20, {key: "dev"}), (40, {"other": "prod"})):
+        assert client.post(f"{API}/expenses/", expense(amount, tags=tags)).status_code == 201
+    budget = client.get(f"{API}/budgets/{made.json()['id']}/").json()
+    assert budget["figures"]["spent"] == "10.0000"
+    tagged = client.get(f"{API}/expenses/summary", {"tag": f"{key}=prod"}).json()
+    assert (tagged["total"], tagged["count"]) == ("10.0000", 1)
+    grouped = client.get(f"{API}/expenses/summary", {"group_by": f"tag:{key}"}).json()
+    assert {g["key"]: g["total"] for g in grouped["groups"]} == {
+        "dev": "20.0000",
+        "": "40.0000",
+        "prod": "10.0000",
+    }
+
+
+def test_tag_keys_with_control_characters_are_400(client):
+    made = client.post(
+        f"{API}/budgets/",
+        {"name": "t", "amount": "1", "scope_tag_key": "a\nb", "scope_tag_value": "x"},
+    )
+    assert made.status_code == 400 and "scope_tag_key" in made.json()
+    summary = f"{API}/expenses/summary"
+    assert client.get(summary, {"tag": "a\nb=x"}).status_code == 400
+    assert client.get(summary, {"group_by": "tag:a\rb"}).status_code == 400
+
+
+def test_one_organizations_failing_evaluation_does_not_stop_the_others(
+    org_a, org_b, monkeypatch, caplog
+):
+    """The 15-minute schedule evaluates every organization's budgets in one task."""
+    from budgets import tasks
+
+    budgets = {}
+    for org in (org_a, org_b):
+        budgets[org] = Budget.objects.create(organization=org, name=org.name, amount=100)
+        AlertRule.objects.create(organization=org, budget=budgets[org], percent=50)
+        Expense.objects.create(
+            organization=org, amount=90, incurred_at=timezone.now(), source="api"
+        )
+    real_figures = alerts.figures
+
+    def figures(budget, now=None):
+        if budget.organization_id == org_a.pk:
+            raise RuntimeError("a budget that cannot be evaluated")
+        return real_figures(budget, now)
+
+    monkeypatch.setattr(alerts, "figures", figures)
+    assert tasks.evaluate_all_budgets() == 1
+    assert Alert.objects.filter(budget=budgets[org_b]).count() == 1
+    assert f"organization {org_a.pk} failed" in caplog.text
+
+
+def test_a_threshold_fires_only_once_it_is_reached_exactly(org_a):
+    budget = Budget.objects.create(organization=org_a, name="B", amount=Decimal("1000000"))
+    AlertRule.objects.create(organization=org_a, budget=budget, percent=50)
+    now = timezone.now()
+    Expense.objects.create(organization=org_a, amount=499960, incurred_at=now, source="api")
+    assert alerts.evaluate(budget, now) == []  # 49.996 %, which rounds to 50.00 %
+    Expense.objects.create(organization=org_a, amount=40, incurred_at=now, source="api")
+    assert [a.spent for a in alerts.evaluate(budget, now)] == [Decimal("500000")]
+
+
+def test_an_edited_threshold_fires_in_the_same_period_but_none_twice(client, org_a):
+    budget = Budget.objects.create(organization=org_a, name="B", amount=100)
+    rule = client.post(f"{API}/alert-rules/", {"budget": budget.pk, "percent": "50"}).json()
+    now = timezone.now()
+    Expense.objects.create(organization=org_a, amount=60, incurred_at=now, source="api")
+    assert [a.percent for a in alerts.evaluate(budget, now)] == [Decimal("50")]
+    assert client.patch(f"{API}/alert-rules/{rule['id']}/", {"percent": "90"}).status_code == 200
+    Expense.objects.create(organization=org_a, amount=35, incurred_at=now, source="api")
+    assert [a.percent for a in alerts.evaluate(budget, now)] == [Decimal("90")]
+    client.patch(f"{API}/alert-rules/{rule['id']}/", {"percent": "50"})
+    assert alerts.evaluate(budget, now) == []  # 50 % fired in this period already
+    assert Alert.objects.filter(rule_id=rule["id"]).count() == 2
+
+
+def test_a_parent_keeps_its_currency_and_period_while_it_has_allocations(client, org_a):
+    parent = client.post(f"{API}/budgets/presets", {"size": "small", "name": "CI"}).json()
+    url = f"{API}/budgets/{parent['id']}/"
+    currency = client.patch(url, {"currency": "EUR"})
+    assert currency.status_code == 400
+    assert "keeps its currency" in currency.json()["currency"][0]
+    period = client.patch(url, {"period": "quarterly"})
+    assert period.status_code == 400 and "keeps its period" in period.json()["period"][0]
+    assert client.patch(url, {"name": "GPU CI", "currency": "usd"}).status_code == 200
+    budgets = Budget.objects.filter(organization=org_a)
+    assert {(b.currency, b.period) for b in budgets} == {("USD", "monthly")}
+    single = client.post(f"{API}/budgets/", {"name": "alone", "amount": "5"}).json()
+    assert client.patch(f"{API}/budgets/{single['id']}/", {"currency": "EUR"}).status_code == 200

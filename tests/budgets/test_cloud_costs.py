@@ -1,6 +1,8 @@
-"""Pulling AWS Cost Explorer costs into expenses: stored once, re-pulls add nothing."""
+"""Pulling AWS Cost Explorer costs into expenses: stored once, re-pulls add nothing but take
+up Cost Explorer's revisions; each day counts in the organization's own local day."""
 
-from datetime import date
+import zoneinfo
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import boto3
@@ -9,16 +11,17 @@ from botocore.stub import Stubber
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from budgets import cloud_costs, cost_explorer
-from budgets.models import CloudCostSource, Expense
+from budgets import cloud_costs, cost_explorer, rollups
+from budgets.figures import figures
+from budgets.models import Budget, CloudCostSource, Expense
 
 
-def answer(day: str, groups):
+def answer(day: str, groups, estimated=False):
     return {
         "ResultsByTime": [
             {
                 "TimePeriod": {"Start": day, "End": day},
-                "Estimated": False,
+                "Estimated": estimated,
                 "Groups": [
                     {
                         "Keys": [service, region],
@@ -54,7 +57,7 @@ def test_pull_stores_each_day_service_region_once(org_a, ce_client):
     source = CloudCostSource.objects.create(organization=org_a, account_label="123456789012")
     first = cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 21))
     second = cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 21))
-    assert first.startswith("2 new") and second.startswith("0 new, 2 already stored")
+    assert first.startswith("2 new") and second.startswith("0 new, 2 already stored, 0 of them")
     expenses = Expense.objects.for_org(org_a).order_by("service")
     assert [(e.service, e.region, e.amount, e.source) for e in expenses] == [
         ("Amazon Elastic Compute Cloud - Compute", "us-east-1", Decimal("812.34"), "cloud"),
@@ -74,3 +77,51 @@ def test_a_refused_pull_is_recorded_not_raised(org_a, monkeypatch):
     with pytest.raises(CommandError, match="failed"):
         call_command("pull_costs", "--provider", "aws", "--org", "org-a", "--days", "3")
     assert not Expense.objects.exists()
+
+
+EC2 = "Amazon Elastic Compute Cloud - Compute"
+
+
+def test_a_refresh_takes_up_revised_amounts(org_a, ce_client):
+    client, stubber = ce_client
+    stubber.add_response(
+        "get_cost_and_usage", answer("2026-11-20", [(EC2, "us-east-1", "10")], True)
+    )
+    stubber.add_response("get_cost_and_usage", answer("2026-11-20", [(EC2, "us-east-1", "25")]))
+    source = CloudCostSource.objects.create(organization=org_a, account_label="1")
+    cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 21))
+    again = cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 21))
+    assert again.startswith("0 new, 1 already stored, 1 of them revised")
+    stored = Expense.objects.for_org(org_a).get()
+    assert (stored.amount, stored.description) == (Decimal("25"), "AWS Cost Explorer")
+    assert rollups.drift(org_a) == []
+    budget = Budget.objects.create(organization=org_a, name="Nov", amount=1000)
+    assert figures(budget, datetime(2026, 11, 21, 12, tzinfo=UTC)).spent == Decimal("25")
+
+
+def test_a_day_counts_in_the_organizations_own_day(org_a, ce_client):
+    org_a.time_zone = "America/New_York"
+    org_a.save()
+    client, stubber = ce_client
+    for _ in range(2):
+        stubber.add_response("get_cost_and_usage", answer("2026-11-01", [(EC2, "", "100")]))
+    source = CloudCostSource.objects.create(organization=org_a, account_label="1")
+    cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 2))
+    new_york = zoneinfo.ZoneInfo("America/New_York")
+    stored = Expense.objects.for_org(org_a).get()
+    assert stored.incurred_at == datetime(2026, 11, 1, tzinfo=new_york)
+    assert stored.charge_period_end == datetime(2026, 11, 2, tzinfo=new_york)
+    budget = Budget.objects.create(organization=org_a, name="Monthly", amount=1000)
+    november = figures(budget, datetime(2026, 11, 15, 12, tzinfo=UTC))
+    october = figures(budget, datetime(2026, 11, 1, 3, 30, tzinfo=UTC))  # 31 Oct in New York
+    assert (november.spent, october.spent) == (Decimal("100"), Decimal("0"))
+    # a day stored at UTC midnight (before days were local) moves, keeping its external id
+    stored.incurred_at = datetime(2026, 11, 1, tzinfo=UTC)
+    stored.save()
+    assert "1 of them revised" in cloud_costs.pull(
+        source, 1, client=client, today=date(2026, 11, 2)
+    )
+    assert Expense.objects.for_org(org_a).get().incurred_at == datetime(
+        2026, 11, 1, tzinfo=new_york
+    )
+    assert rollups.drift(org_a) == []

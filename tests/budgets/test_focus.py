@@ -602,3 +602,31 @@ def test_amounts_stop_below_what_the_expense_column_holds():
     assert [row.amount for row in rows] == [Decimal("999999999999.99")]
     assert [error.line for error in errors] == [3, 4]
     assert all("implausibly large" in error.reason for error in errors)
+
+
+def test_implausible_dates_are_row_errors_naming_line_and_column():
+    row = "AWS,USD,{},{},1,{{}}\n"
+    data = (
+        MINIMAL
+        + "".join(
+            row.format(start, end)
+            for start, end in (
+                ("2024-09-18 22:00:00", "2024-09-18 23:00:00"),  # line 2: good
+                ("9999-12-31T23:00:00Z", "9999-12-31T23:30:00Z"),  # 3
+                (
+                    "9999-12-31T23:00:00-05:00",
+                    "9999-12-31T23:30:00-05:00",
+                ),  # 4: past year 9999 in UTC
+                ("1999-12-31 23:00:00", "2024-09-18 23:00:00"),  # 5
+                ("2024-09-18 22:00:00", "2999-01-01 00:00:00"),  # 6
+            )
+        ).encode()
+    )
+    rows, errors, total = parse_bytes(data)
+    assert (total, [r.line for r in rows]) == (5, [2])
+    reasons = {error.line: error.reason for error in errors}
+    assert set(reasons) == {3, 4, 5, 6}
+    assert reasons[3].startswith("ChargePeriodStart '9999-12-31T23:00:00Z' is out of range")
+    assert "ChargePeriodStart '9999-12-31T23:00:00-05:00' is not a date-time" in reasons[4]
+    assert reasons[5].startswith("ChargePeriodStart '1999-12-31 23:00:00' is out of range")
+    assert reasons[6].startswith("ChargePeriodEnd '2999-01-01 00:00:00' is out of range")

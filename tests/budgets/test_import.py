@@ -134,3 +134,17 @@ def test_a_long_provider_name_is_cut_to_the_column(upload, org_a):
     assert report["status"] == "completed", report
     expense = Expense.objects.for_org(org_a).get()
     assert expense.provider == "oracle-cloud-infrastructure-services-worldwide"[:32]
+
+
+def test_an_implausible_date_rejects_the_file_naming_its_line(upload, org_a):
+    org_a.time_zone = "Asia/Tokyo"  # where 9999-12-31 23:00 UTC would be year 10000
+    org_a.save()
+    report = upload(
+        b"BilledCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ProviderName\n"
+        b"1.5,USD,2026-11-01T00:00:00Z,2026-11-02T00:00:00Z,AWS\n"
+        b"2.5,USD,9999-12-31T23:00:00Z,9999-12-31T23:30:00Z,AWS\n"
+    )
+    assert report["status"] == "failed" and report["rows_rejected"] == 1
+    assert [error["line"] for error in report["errors"]] == [3]
+    assert "out of range" in report["errors"][0]["reason"]
+    assert not Expense.objects.for_org(org_a).exists()

@@ -133,8 +133,8 @@ def test_cloud_cost_pull_counts_each_day_once(org_a):
         DailyCost(date(2026, 11, 9), "Amazon EC2", "us-east-1", Decimal("7"), "USD", False, "k1"),
         DailyCost(date(2026, 11, 9), "Amazon S3", "us-east-1", Decimal("1"), "USD", False, "k2"),
     ]
-    assert cloud_costs.store(org_a, records) == (2, 0)
-    assert cloud_costs.store(org_a, records + records) == (0, 4)
+    assert cloud_costs.store(org_a, records) == (2, 0)  # (created, revised)
+    assert cloud_costs.store(org_a, records + records) == (0, 0)
     assert list(spent(org_a, date(2026, 11, 9))) == [(Decimal("8"), 2)]
 
 
