@@ -27,8 +27,8 @@ def check_supported_day(day: date) -> None:
 
 
 def check_plausible_time(value: datetime) -> datetime:
-    """When spend or a job can have happened: this century, and at most a year ahead (a
-    validator of serializer fields)."""
+    """When spend or a job can have happened: this century, and at most a year ahead. The one
+    rule for API fields, portal and admin forms, FOCUS rows and spot events."""
     earliest = datetime.combine(EARLIEST_DAY, time(), tzinfo=UTC)
     if not earliest <= value <= timezone.now() + timedelta(days=366):
         raise ValidationError("Must be between 2000 and a year from now.")
