@@ -5,6 +5,9 @@
   checkpoint, on every node (lost hours × target count instance-hours).
 - On-demand equivalent = the attempts' instance-hours priced at their on-demand price, less the
   rework share; savings = on-demand equivalent − actual cost (net of rework).
+- All money is in the prices' currency, the catalogue's (CURRENCY; the organization's own prices
+  must be in it too, and AWS quotes spot prices in it), whatever the organization's currency:
+  it is labelled and booked as such, never converted.
 - Ended attempts are charged once to the organization's spend (an expense, source `spot`) and
   recorded with carbon (a carbon record, source `spot`), both under the external id
   `spot-attempt-<id>` and guarded by the attempt's `charged` flag.
@@ -24,9 +27,11 @@ from carbon import records
 from carbon.annotate import current_memo
 from carbon.models import RecordSource
 from estimates.offers import offer_table
+from estimates.org_prices import CATALOGUE_CURRENCY
 from spot.models import CATALOGUE_PROVIDER, Attempt, Market
 
 CENT = Decimal("0.0001")
+CURRENCY = CATALOGUE_CURRENCY
 
 
 def hours(attempt: Attempt, now: datetime) -> float:
@@ -79,12 +84,12 @@ class FleetTotals:
     co2e_kg: float | None
     energy_kwh: float | None
 
-    def as_json(self, currency: str) -> dict:
+    def as_json(self) -> dict:
         return {
             "cost": str(self.cost.quantize(CENT)),
             "on_demand_equivalent_cost": str(self.on_demand_equivalent_cost.quantize(CENT)),
             "savings": str(self.savings.quantize(CENT)),
-            "currency": currency,
+            "currency": CURRENCY,
             "instance_hours": round(self.instance_hours, 4),
             "rework_instance_hours": round(self.rework_instance_hours, 4),
             "co2e_kg": None if self.co2e_kg is None else round(self.co2e_kg, 6),
@@ -146,6 +151,7 @@ def charge(attempt: Attempt) -> bool:
             {
                 "team": (budget.team if budget and budget.team_id else None) or fleet.team,
                 "amount": cost(attempt, timezone.now()),
+                "currency": CURRENCY,
                 "provider": fleet.provider,
                 "service": f"{label}: EC2 {attempt.instance_type}",
                 "service_category": "Compute",

@@ -68,7 +68,7 @@ def progress(fleet) -> dict:
 
 def money(fleet, footprints=None) -> dict:
     totals = accounting.totals(fleet, fleet.attempts.all(), timezone.now(), footprints)
-    return totals.as_json(fleet.organization.currency)
+    return totals.as_json()
 
 
 def timeline(fleet) -> dict:

@@ -11,11 +11,13 @@ interruption launch one replacement.
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
+from costsite.periods import check_plausible_time
 from spot.models import (
     Attempt,
     AttemptState,
@@ -57,6 +59,7 @@ def queue_handling(event_id: int) -> None:
 
 def parse_eventbridge(event: dict) -> Parsed:
     """An EventBridge event (`detail-type`, `id`, `time`, `detail.instance-id`, ...)."""
+    check_storable(event)
     kind = EVENTBRIDGE_KINDS.get(str(event.get("detail-type")))
     if kind is None:
         raise EventError(
@@ -80,8 +83,34 @@ def parse_eventbridge(event: dict) -> Parsed:
     )
 
 
+def check_storable(event: dict) -> None:
+    """The event is stored as it came: no text in it, key or value, may hold a NUL character or
+    an unpaired surrogate (JSON allows both, PostgreSQL stores neither). The error names the
+    top-level field that holds it."""
+    for field, value in event.items():
+        pending = [field, value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+            elif isinstance(item, str) and not storable(item):
+                raise EventError(field, "Contains a NUL character or an unpaired surrogate.")
+
+
+def storable(text: str) -> bool:
+    try:
+        text.encode()  # UTF-8: fails on an unpaired surrogate
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def event_time(value) -> datetime:
-    """The event's ISO 8601 time (UTC when it names no zone), or now when it has none."""
+    """The event's ISO 8601 time in UTC (UTC when it names no zone), or now when it has none;
+    a time outside costsite.periods.check_plausible_time is an error."""
     if not value:
         return timezone.now()
     try:
@@ -90,7 +119,13 @@ def event_time(value) -> datetime:
         parsed = None
     if parsed is None:
         raise EventError("time", "Not an ISO 8601 time.")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+    try:
+        at = parsed.astimezone(UTC) if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+        return check_plausible_time(at)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00: before the first UTC instant
+        raise EventError("time", "Must be between 2000 and a year from now.") from None
+    except ValidationError as exc:
+        raise EventError("time", exc.messages[0]) from exc
 
 
 def needs_handling(kind: str, detail: dict) -> bool:

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from estimates import utilization
-from estimates.models import UtilizationSource
+from estimates.models import UtilizationSample, UtilizationSource
 from estimates.offers import offer_table
 from spot import accounting, deadlines, runs, strategy
 from spot.models import (
@@ -90,25 +90,31 @@ def use_on_demand(fleet: Fleet, now: datetime) -> bool:
     """True once the fallback policy says so (and remembered on the fleet)."""
     if fleet.on_demand_fallback:
         return True
-    reason = ""
-    interruptions = fleet.attempts.filter(end_reason=EndReason.INTERRUPTED).count()
-    limit = fleet.fallback_on_demand_after
-    if limit is not None and interruptions >= limit:
-        reason = f"on-demand after {interruptions} interruptions (policy: after {limit})"
-    elif fleet.spot_unavailable_since and fleet.fallback_unavailable_minutes is not None:
-        waited = (now - fleet.spot_unavailable_since).total_seconds() / 60
-        if waited >= fleet.fallback_unavailable_minutes:
-            reason = (
-                f"on-demand: spot unavailable for {waited:.0f} min "
-                f"(policy: {fleet.fallback_unavailable_minutes} min)"
-            )
-    elif fleet.fallback_on_deadline and deadlines.at_risk(fleet, now):
-        reason = "on-demand: the deadline is at risk on spot"
+    reason = fallback_reason(fleet, now)
     if not reason:
         return False
     Fleet.objects.filter(pk=fleet.pk).update(on_demand_fallback=True, status_reason=reason)
     fleet.on_demand_fallback, fleet.status_reason = True, reason
     return True
+
+
+def fallback_reason(fleet: Fleet, now: datetime) -> str:
+    """Why the policy moves the fleet to on-demand now ("" if it does not): each rule on its
+    own, the first that applies."""
+    interruptions = fleet.attempts.filter(end_reason=EndReason.INTERRUPTED).count()
+    limit = fleet.fallback_on_demand_after
+    if limit is not None and interruptions >= limit:
+        return f"on-demand after {interruptions} interruptions (policy: after {limit})"
+    if fleet.spot_unavailable_since and fleet.fallback_unavailable_minutes is not None:
+        waited = (now - fleet.spot_unavailable_since).total_seconds() / 60
+        if waited >= fleet.fallback_unavailable_minutes:
+            return (
+                f"on-demand: spot unavailable for {waited:.0f} min "
+                f"(policy: {fleet.fallback_unavailable_minutes} min)"
+            )
+    if fleet.fallback_on_deadline and deadlines.at_risk(fleet, now):
+        return "on-demand: the deadline is at risk on spot"
+    return ""
 
 
 def _store(fleet, slot, launched, table, provider_price) -> Attempt | None:
@@ -217,12 +223,19 @@ def launch_slot(fleet: Fleet, slot: int, reclaimed: Attempt | None = None) -> At
 
 def fill_slots(fleet: Fleet, slots=None, reclaimed: Attempt | None = None) -> None:
     """Launch instances for empty slots; running once every slot has one. Provider failures
-    end the fleet (fatal) or leave it for the next poll (transient)."""
+    end the fleet (fatal) or leave it for the next poll (transient). Nothing is launched for a
+    fleet that has ended meanwhile (a cancel by another request): its state is read again
+    before each launch."""
     filled = set(fleet.attempts.filter(state=AttemptState.RUNNING).values_list("slot", flat=True))
     wanted = [s for s in (slots if slots is not None else range(fleet.target_count))]
     try:
         for slot in wanted:
-            if slot not in filled and launch_slot(fleet, slot, reclaimed):
+            if slot in filled:
+                continue
+            fleet.refresh_from_db()
+            if fleet.is_final:
+                return
+            if launch_slot(fleet, slot, reclaimed):
                 filled.add(slot)
     except TransientError as exc:
         set_reason(fleet, f"provider busy, retrying: {exc}")
@@ -285,9 +298,20 @@ def interrupt(attempt: Attempt, at: datetime) -> str:
 
 
 def record_lost_work(fleet: Fleet, attempt: Attempt, at: datetime) -> None:
-    """Work since the latest checkpoint is lost (the job resumes from it)."""
+    """Work since the latest checkpoint is lost (the job resumes from it), but only work done
+    since the job last (re)started: this attempt's launch, or the fleet's previous interruption
+    (another slot's), whose loss was counted then. So a stretch is never counted twice, and a
+    reclaim of several slots at once counts the lost work once."""
     latest = fleet.checkpoints.first()
-    since = max(latest.created_at, attempt.launched_at) if latest else attempt.launched_at
+    previous = (
+        fleet.attempts.filter(end_reason=EndReason.INTERRUPTED, ended_at__lte=at)
+        .exclude(pk=attempt.pk)
+        .order_by("-ended_at")
+        .values_list("ended_at", flat=True)
+        .first()
+    )
+    starts = (attempt.launched_at, previous, latest.created_at if latest else None)
+    since = max(t for t in starts if t is not None)
     lost_steps = max(0, fleet.progress_step - (latest.step if latest else 0))
     lost_hours = max(0.0, (at - since).total_seconds() / 3600)
     Attempt.objects.filter(pk=attempt.pk).update(lost_steps=lost_steps, lost_hours=lost_hours)
@@ -330,7 +354,7 @@ def store_utilization(fleet, at: datetime, instance_id: str, samples) -> None:
         fleet.attempts.filter(provider_instance_id=instance_id).first() if instance_id else None
     )
     common = {
-        "job": f"fleet {fleet.pk}: {fleet.name}" + (f" ({instance_id})" if instance_id else ""),
+        "job": sample_job(fleet, instance_id),
         "provider": CATALOGUE_PROVIDER,
         "region": fleet.region,
         "instance_type": attempt.instance_type if attempt else fleet.instance_types[0],
@@ -343,6 +367,15 @@ def store_utilization(fleet, at: datetime, instance_id: str, samples) -> None:
     if skipped := len(samples) - len(rows):
         log.warning("fleet %s: %d sample(s) without utilisation", fleet.pk, skipped)
     utilization.store(fleet.organization, rows, UtilizationSource.SPOT, fleet.team)
+
+
+def sample_job(fleet: Fleet, instance_id: str) -> str:
+    """ "fleet <id>: <name> (<instance id>)", the fleet's name shortened (…) to fit the
+    samples' job column."""
+    prefix, suffix = f"fleet {fleet.pk}: ", f" ({instance_id})" if instance_id else ""
+    room = UtilizationSample._meta.get_field("job").max_length - len(prefix) - len(suffix)
+    name = fleet.name if len(fleet.name) <= room else fleet.name[: room - 1] + "…"
+    return prefix + name + suffix
 
 
 def advance(fleet: Fleet, step: int, at: datetime) -> None:
@@ -459,7 +492,7 @@ def poll(fleet: Fleet, record_event) -> None:
     if running:
         try:
             states = for_fleet(fleet).describe(
-                [InstanceRef(a.provider_instance_id, a.launched_at) for a in running]
+                [InstanceRef(a.provider_instance_id, a.launched_at, a.market) for a in running]
             )
         except ProviderError as exc:
             set_reason(fleet, f"cannot describe instances, retrying: {exc}")

@@ -27,4 +27,5 @@ def spot_panel(organization, membership) -> dict:
         "cost": cost.quantize(accounting.CENT),
         "on_demand_equivalent_cost": equivalent.quantize(accounting.CENT),
         "savings": (equivalent - cost).quantize(accounting.CENT),
+        "currency": accounting.CURRENCY,
     }

@@ -61,7 +61,7 @@ def record(fleet):
             "gpu_hours": gpu_hours,
             "wall_hours": gpu_hours / gpus,
             "cost": totals.cost.quantize(accounting.CENT),
-            "currency": fleet.organization.currency,
+            "currency": accounting.CURRENCY,
             "notes": f"Spot fleet {fleet.pk}: useful GPU-hours, rework excluded.",
             "source": "spot",
         },

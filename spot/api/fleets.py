@@ -1,6 +1,7 @@
 """REST API for spot fleets and the job-side endpoints (checkpoints, progress, directive,
 notices), EventBridge events and pre-launch advice."""
 
+import django_filters
 from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -26,6 +27,7 @@ from estimates.models import Precision
 from estimates.offers import offer_table
 from estimates.planning_inputs import MAX_FLOPS, MAX_PARAMS, MAX_TOKENS
 from spot import accounting, detail, events, fleets, orchestrator
+from spot.api.filters import OrgRowFilter
 from spot.models import (
     CATALOGUE_PROVIDER,
     Attempt,
@@ -284,6 +286,10 @@ class NoticeInput(serializers.Serializer):
     action_time = serializers.DateTimeField(required=False, allow_null=True)
 
 
+class DirectiveInput(serializers.Serializer):
+    instance_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
 class InterruptInput(serializers.Serializer):
     slot = serializers.IntegerField(min_value=0, required=False)
 
@@ -293,6 +299,14 @@ def with_details(fleets):
         Prefetch("attempts", queryset=Attempt.objects.order_by("launched_at", "pk")),
         "checkpoints",
     )
+
+
+class FleetFilter(django_filters.FilterSet):
+    team = OrgRowFilter(queryset=Team.objects.all())
+
+    class Meta:
+        model = Fleet
+        fields = ["status", "provider", "team"]
 
 
 DIRECTIVE = OpenApiParameter(
@@ -312,7 +326,7 @@ class FleetViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     serializer_class = FleetSerializer
     write_roles = OPERATORS
     action_roles = {"directive": READERS}
-    filterset_fields = ["status", "provider", "team"]
+    filterset_class = FleetFilter
 
     def refine_queryset(self, queryset):
         # What the fleet representation reads; the job-side actions need only the row.
@@ -386,14 +400,16 @@ class FleetViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
 
     @extend_schema(
         parameters=[DIRECTIVE],
-        responses={200: OpenApiTypes.OBJECT, **READ_ERRORS},
+        responses={200: OpenApiTypes.OBJECT, **LIST_ERRORS},
         description="What the job on an instance should do now: `action` (continue, "
         "checkpoint, stop), `resume_from` (latest checkpoint uri), `resume_step`.",
     )
     @action(detail=True, methods=["get"])
     def directive(self, request, *args, **kwargs):
         fleet = self.get_object()
-        return Response(orchestrator.directive(fleet, request.query_params.get("instance_id", "")))
+        data = DirectiveInput(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        return Response(orchestrator.directive(fleet, data.validated_data.get("instance_id", "")))
 
     @extend_schema(
         request=NoticeInput,

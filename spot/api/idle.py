@@ -23,6 +23,7 @@ from spot import idle, idle_rates
 from spot.models import IdleResource, IdleScan
 
 MAX_DELETE = 500
+MAX_ID = 2**63 - 1  # the largest primary key (a 64-bit signed column)
 
 
 class IdleResourceSerializer(serializers.ModelSerializer):
@@ -165,7 +166,7 @@ class IdleScanViewSet(
 
 
 class IdleResourceFilter(django_filters.FilterSet):
-    scan = django_filters.NumberFilter(field_name="scan_id")
+    scan = django_filters.NumberFilter(field_name="scan_id", min_value=1, max_value=MAX_ID)
     deleted = django_filters.BooleanFilter(
         field_name="deleted_at", lookup_expr="isnull", exclude=True
     )
@@ -173,9 +174,6 @@ class IdleResourceFilter(django_filters.FilterSet):
     class Meta:
         model = IdleResource
         fields = ["scan", "kind", "deleted"]
-
-
-MAX_ID = 2**63 - 1  # the largest primary key (a 64-bit signed column)
 
 
 class DeleteInput(serializers.Serializer):

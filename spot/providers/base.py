@@ -54,6 +54,7 @@ class Launched:
 class InstanceRef:
     provider_instance_id: str
     launched_at: datetime
+    market: str = "spot"  # "spot" | "on_demand"
 
 
 # States `describe` reports: "pending", "running", "interrupted" (reclaimed by the provider, or

@@ -1,7 +1,8 @@
-"""A provider that launches nothing: instances exist only as rows, and each is interrupted at
-a time drawn from an exponential distribution with the fleet's hazard, seeded by the fleet's
-seed and the instance id, so a run is reproducible. Used by the demo, tests and benchmarks,
-and labelled "simulated" wherever it appears. Prices come from the AWS catalogue."""
+"""A provider that launches nothing: instances exist only as rows, and each spot instance is
+interrupted at a time drawn from an exponential distribution with the fleet's hazard, seeded by
+the fleet's seed and the instance id, so a run is reproducible (on-demand instances never are).
+Used by the demo, tests and benchmarks, and labelled "simulated" wherever it appears. Prices
+come from the AWS catalogue."""
 
 import math
 import random
@@ -33,8 +34,8 @@ class SimulatedProvider:
         )
 
     def interruption_at(self, instance: InstanceRef):
-        """When this instance is reclaimed (None: never, with a zero hazard)."""
-        if self.hazard <= 0:
+        """When this instance is reclaimed (None: never, on demand or with a zero hazard)."""
+        if self.hazard <= 0 or instance.market != "spot":
             return None
         draw = random.Random(f"{self.seed}:{instance.provider_instance_id}").random()  # noqa: S311 - a simulation, not security
         hours = -math.log1p(-draw) / self.hazard

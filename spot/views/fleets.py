@@ -30,7 +30,13 @@ def fleet_list(request, org_slug):
     return render(
         request,
         "spot/fleet_list.html",
-        {"org": org, "me": me, "fleets": listed, "can_launch": me.role in OPERATORS},
+        {
+            "org": org,
+            "me": me,
+            "fleets": listed,
+            "currency": accounting.CURRENCY,
+            "can_launch": me.role in OPERATORS,
+        },
     )
 
 
@@ -70,8 +76,16 @@ def fleet_new(request, org_slug):
             data.is_valid(raise_exception=True)
             values = dict(data.validated_data)
             fleets.resolve_instance_types(offer_table(org), values)
-            result = fleet_advice(org, values, form.cleaned_data.get("hours"))
-            if request.POST.get("action") == "launch":
+            launching = request.POST.get("action") == "launch"
+            try:
+                result = fleet_advice(org, values, form.cleaned_data.get("hours"))
+            except ValidationError as exc:
+                if not launching:
+                    raise
+                # The advice needs catalogue prices a fleet can do without: say so, and launch.
+                problems = (str(m) for field in exc.detail.values() for m in field)
+                messages.warning(request, f"No advice for this fleet: {' '.join(problems)}")
+            if launching:
                 with transaction.atomic():
                     fleet = fleets.create(org, values, request.user)
                 messages.success(request, f"Fleet {fleet.name} created; launching.")

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
+from budgets.models import Expense
 from estimates import interruptions
-from spot import accounting, advice, deadlines
+from spot import accounting, advice, deadlines, orchestrator
 from spot.models import Attempt, EndReason, Fleet
 
 ADVICE = "/api/v1/orgs/{}/spot/advice"
@@ -153,6 +154,21 @@ def test_savings_are_net_of_rework(org_a, catalog):
     assert totals.on_demand_equivalent_cost.quantize(Decimal("0.01")) == Decimal("55.08")
     assert totals.savings.quantize(Decimal("0.01")) == Decimal("47.08")
     assert totals.rework_instance_hours == 2.0
+
+
+def test_fleet_money_is_in_the_prices_currency_not_the_organizations(
+    api, alice, org_a, make_fleet, commit
+):
+    """Prices are the catalogue's (USD): the fleet's figures and its expense say USD, without
+    conversion, whatever the organization's currency."""
+    org_a.currency = "EUR"
+    org_a.save()
+    fleet = make_fleet()
+    attempt = fleet.attempts.get()
+    commit(orchestrator.interrupt, attempt, timezone.now())
+    expense = Expense.objects.get(external_id=f"spot-attempt-{attempt.pk}")
+    body = api(user=alice).get(f"/api/v1/orgs/{org_a.slug}/spot/fleets/{fleet.pk}/").json()
+    assert expense.currency == body["currency"] == body["accounting"]["currency"] == "USD"
 
 
 def test_fleet_carbon_matches_the_footprint_per_instance_hour(org_a, carbon_catalog):

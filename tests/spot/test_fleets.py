@@ -1,5 +1,6 @@
 """The fleet state machine with the simulated provider: launch, interruptions from every
-source (once), replacement per strategy, fallback, checkpoints, progress, completion, cancel."""
+source (once), replacement per strategy, fallback, checkpoints, lost work, progress, completion,
+cancel; and the events and fleets API's input checks and list filters."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -8,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from budgets.models import Expense
-from spot import events, orchestrator, tasks
+from spot import accounting, events, orchestrator, tasks
 from spot.models import (
     Attempt,
     AttemptState,
@@ -17,6 +18,7 @@ from spot.models import (
     FleetStatus,
     InterruptionEvent,
     Market,
+    ProgressReport,
 )
 from tests.spot.conftest import warning
 
@@ -220,6 +222,16 @@ def test_unknown_instance_is_recorded_and_not_handled(
             warning("x", "i", kind="EC2 Instance State-change Notification", state=["stopped"]),
             "detail",
         ),
+        # Outside 2000 … a year ahead; at the calendar's edges, out of UTC's range too.
+        ({**warning("x", "i"), "time": "1999-12-31T23:59:59Z"}, "time"),
+        ({**warning("x", "i"), "time": "2999-01-01T00:00:00Z"}, "time"),
+        ({**warning("x", "i"), "time": "0001-01-01T00:00:00+01:00"}, "time"),
+        ({**warning("x", "i"), "time": "9999-12-31T23:59:59-01:00"}, "time"),
+        # PostgreSQL stores no NUL character nor unpaired surrogate, wherever it is in the event.
+        ({**warning("x", "i"), "detail": {"instance-id": "i-0abc\x00"}}, "detail"),
+        ({**warning("x", "i"), "id": "x\x00"}, "id"),
+        ({**warning("x", "i"), "resources": [{"arn\x00": "i"}]}, "resources"),
+        ({**warning("x", "i"), "detail": {"instance-id": "i-\ud800"}}, "detail"),
     ],
 )
 def test_malformed_events_are_400_and_store_nothing(client, alice_write_token, org_a, body, field):
@@ -232,6 +244,59 @@ def test_malformed_events_are_400_and_store_nothing(client, alice_write_token, o
     assert response.status_code == 400
     assert field in response.json()
     assert not InterruptionEvent.objects.exists()
+
+
+def test_an_event_time_far_ahead_is_400_and_charges_nothing(
+    client, alice_write_token, make_fleet, commit, org_a
+):
+    """Taken as the interruption time, it would end the attempt then and charge every hour
+    until then."""
+    fleet = make_fleet()
+    attempt = running(fleet)[0]
+    body = {**warning("e-far", attempt.provider_instance_id), "time": "2999-01-01T00:00:00Z"}
+    response = post(client, alice_write_token, API.format(org_a.slug) + "/events/", body, commit)
+    assert response.status_code == 400
+    assert list(response.json()) == ["time"]
+    attempt.refresh_from_db()
+    assert (attempt.state, attempt.ended_at) == (AttemptState.RUNNING, None)
+    assert not Expense.objects.exists()
+
+
+def test_directive_for_an_instance_id_with_a_nul_character_is_400(
+    client, alice_write_token, make_fleet, org_a
+):
+    fleet = make_fleet()
+    url = f"{API.format(org_a.slug)}/fleets/{fleet.pk}/directive?instance_id=i-1%00"
+    response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {alice_write_token}")
+    assert response.status_code == 400
+    assert list(response.json()) == ["instance_id"]
+
+
+@pytest.mark.parametrize(("path", "param"), [("events/", "fleet"), ("fleets/", "team")])
+def test_list_filters_treat_another_orgs_id_as_one_that_does_not_exist(
+    client, alice_write_token, org_a, org_b, charlie, catalog, commit, path, param
+):
+    from costsite.orgs.models import Team
+    from spot import fleets
+
+    values = {
+        "name": "b",
+        "provider": "simulated",
+        "region": "us-east-1",
+        "instance_types": ["p3.2xlarge"],
+        "target_count": 1,
+        "total_steps": 10,
+    }
+    theirs = {
+        "fleet": lambda: commit(fleets.create, org_b, values, charlie).pk,
+        "team": lambda: Team.objects.create(organization=org_b, name="secret").pk,
+    }[param]()
+    url = API.format(org_a.slug) + "/" + path
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {alice_write_token}"}
+    other_org = client.get(url, {param: theirs}, **auth)
+    missing = client.get(url, {param: theirs + 1000}, **auth)
+    assert (other_org.status_code, other_org.json()) == (missing.status_code, missing.json())
+    assert other_org.status_code == 400
 
 
 def test_lost_work_is_measured_from_the_latest_checkpoint_and_progress_resumes_there(
@@ -254,6 +319,86 @@ def test_lost_work_is_measured_from_the_latest_checkpoint_and_progress_resumes_t
     assert (directive["action"], directive["resume_from"]) == ("checkpoint", "s3://b/400")
     orchestrator.record_checkpoint(fleet, 410, "s3://b/410", timezone.now())
     assert orchestrator.directive(fleet, attempt.provider_instance_id)["action"] == "stop"
+
+
+def test_lost_work_after_another_slots_interruption_is_measured_from_that_resume(
+    make_fleet, commit
+):
+    """Two nodes, one checkpoint at t0. Slot 0 is lost at t1: the job loses t0..t1 and resumes
+    from the checkpoint. Slot 1 is lost at t2, with no checkpoint since: only t1..t2 is lost
+    again (t0..t1 was counted with slot 0)."""
+    fleet = make_fleet(target_count=2, total_steps=10_000)
+    now = timezone.now()
+    t0, t1, t2 = (now - timedelta(hours=h) for h in (3, 2, 1))
+    Attempt.objects.update(launched_at=now - timedelta(hours=4))
+    orchestrator.record_checkpoint(fleet, 100, "s3://b/100", t0)
+    orchestrator.record_progress(fleet, 200, t1)
+    slot0, slot1 = running(fleet)
+    commit(orchestrator.interrupt, slot0, t1)
+    Attempt.objects.filter(slot=0, state=AttemptState.RUNNING).update(launched_at=t1)
+    fleet.refresh_from_db()
+    orchestrator.record_progress(fleet, 150, t2)  # resumed from 100, at 150 by t2
+    commit(orchestrator.interrupt, slot1, t2)
+    slot0.refresh_from_db()
+    slot1.refresh_from_db()
+    assert (slot0.lost_steps, slot0.lost_hours) == (100, pytest.approx(1.0, abs=1e-3))
+    assert (slot1.lost_steps, slot1.lost_hours) == (50, pytest.approx(1.0, abs=1e-3))
+
+
+def test_a_reclaim_of_both_slots_at_once_counts_the_lost_work_once(make_fleet, commit):
+    fleet = make_fleet(target_count=2, total_steps=10_000)
+    now = timezone.now()
+    Attempt.objects.update(launched_at=now - timedelta(hours=2))
+    orchestrator.record_checkpoint(fleet, 100, "s3://b/100", now - timedelta(hours=1))
+    orchestrator.record_progress(fleet, 200, now)
+    slot0, slot1 = running(fleet)
+    commit(orchestrator.interrupt, slot0, now)
+    commit(orchestrator.interrupt, slot1, now)
+    fleet.refresh_from_db()
+    ended = list(Attempt.objects.filter(pk__in=[slot0.pk, slot1.pk]).order_by("slot"))
+    assert [a.lost_hours for a in ended] == [pytest.approx(1.0, abs=1e-3), 0.0]
+    # 1 h of work lost on 2 nodes: 2 instance-hours.
+    totals = accounting.totals(fleet, ended, now)
+    assert totals.rework_instance_hours == pytest.approx(2.0, abs=1e-2)
+
+
+def test_an_interruption_handled_while_the_fleet_is_cancelled_launches_nothing(
+    make_fleet, commit, monkeypatch, alice
+):
+    """A cancel by another request lands after interrupt() checked the fleet, before the
+    replacement: no instance is launched for the cancelled fleet."""
+    fleet = make_fleet()
+    attempt = running(fleet)[0]
+    record_lost_work = orchestrator.record_lost_work
+
+    def cancelled_meanwhile(fleet_, attempt_, at):
+        record_lost_work(fleet_, attempt_, at)
+        orchestrator.cancel(Fleet.objects.get(pk=fleet_.pk), alice)
+
+    monkeypatch.setattr(orchestrator, "record_lost_work", cancelled_meanwhile)
+    commit(orchestrator.interrupt, attempt, timezone.now())
+    fleet.refresh_from_db()
+    assert fleet.status == FleetStatus.CANCELLED
+    assert list(fleet.attempts.values_list("pk", flat=True)) == [attempt.pk]
+    assert Expense.objects.filter(source="spot").count() == 1
+
+
+def test_the_deadline_fallback_applies_while_spot_has_been_unavailable_briefly(make_fleet):
+    """Spot unavailable for 5 minutes (the policy waits 30) must not hide a deadline at risk."""
+    now = timezone.now()
+    fleet = make_fleet(deadline=now + timedelta(hours=1), total_steps=10_000)
+    Attempt.objects.update(launched_at=now - timedelta(hours=2))
+    # 100 steps an hour, 9,900 left: ~99 h of work with 1 h to go.
+    for step, at in ((0, now - timedelta(hours=1)), (100, now)):
+        ProgressReport.objects.create(
+            organization=fleet.organization, fleet=fleet, step=step, at=at
+        )
+    Fleet.objects.filter(pk=fleet.pk).update(spot_unavailable_since=now - timedelta(minutes=5))
+    fleet.refresh_from_db()
+    assert orchestrator.use_on_demand(fleet, now)
+    fleet.refresh_from_db()
+    assert fleet.on_demand_fallback
+    assert fleet.status_reason == "on-demand: the deadline is at risk on spot"
 
 
 def test_fallback_to_on_demand_after_n_interruptions(make_fleet, commit):
@@ -302,6 +447,21 @@ def test_poll_notices_a_simulated_interruption_and_replaces_it(make_fleet, commi
     event = InterruptionEvent.objects.get()
     assert (event.source, event.kind) == ("poll", "interruption_warning")
     assert len(running(fleet)) == 1
+
+
+def test_the_simulated_provider_never_interrupts_on_demand_instances(make_fleet, commit):
+    fleet = make_fleet(
+        fallback_on_demand_after=1, simulated_interruptions_per_hour=1.0, simulated_seed=7
+    )
+    commit(orchestrator.interrupt, running(fleet)[0], timezone.now())
+    on_demand = running(fleet)[0]
+    assert on_demand.market == Market.ON_DEMAND
+    # A week on: a spot instance's seeded draw would certainly have passed.
+    Attempt.objects.filter(pk=on_demand.pk).update(launched_at=timezone.now() - timedelta(days=7))
+    commit(tasks.poll_fleets)
+    on_demand.refresh_from_db()
+    assert (on_demand.state, on_demand.end_reason) == (AttemptState.RUNNING, "")
+    assert fleet.attempts.count() == 2
 
 
 def test_simulated_interruptions_are_reproducible(make_fleet):

@@ -416,6 +416,14 @@ def test_resource_filters(api, alice, org_a):
     assert ids(scan=volume.scan_id) == [volume.pk]
 
 
+@pytest.mark.parametrize("scan", ["99999999999999999999999", "1e30", "0"])
+def test_a_scan_filter_no_id_can_match_is_a_400(api, alice, org_a, scan):
+    """Past the largest primary key SQLite overflows (a 500 before the bound)."""
+    response = api(user=alice).get(RESOURCES, {"scan": scan})
+    assert response.status_code == 400
+    assert list(response.json()) == ["scan"]
+
+
 # --- pages --------------------------------------------------------------------------------------
 
 PAGE = "/o/org-a/spot/idle/"

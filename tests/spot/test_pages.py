@@ -55,6 +55,33 @@ def test_launch_creates_the_fleet_and_shows_it(client, alice, org_a, catalog, co
     assert 'data-chart="attempts-chart"' in html
 
 
+def test_launch_without_a_catalogue_spot_price_creates_the_fleet_with_a_notice(
+    client, alice, org_a, catalog, commit
+):
+    """p4de.24xlarge has no spot price in the catalogue: the advice cannot be computed, but the
+    fleet can run (as the API creates it), so the page launches it and says why there is no
+    advice."""
+    client.force_login(alice)
+    form = {**FORM, "instance_types": "p4de.24xlarge", "action": "launch"}
+    response = commit(client.post, f"/o/{org_a.slug}/spot/new/", form, follow=True)
+    fleet = Fleet.objects.get()
+    assert response.redirect_chain == [(f"/o/{org_a.slug}/spot/{fleet.pk}/", 302)]
+    notices = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert (
+        "warning",
+        "No advice for this fleet: No spot price for p4de.24xlarge in us-east-1.",
+    ) in notices
+
+
+def test_the_advice_without_a_catalogue_spot_price_is_a_field_error(client, alice, org_a, catalog):
+    client.force_login(alice)
+    form = {**FORM, "instance_types": "p4de.24xlarge", "action": "advice"}
+    response = client.post(f"/o/{org_a.slug}/spot/new/", form)
+    assert response.status_code == 200
+    assert "No spot price" in str(response.context["form"].errors)
+    assert not Fleet.objects.exists()
+
+
 def test_form_errors_stay_beside_the_field_and_keep_input(client, alice, org_a, catalog):
     client.force_login(alice)
     response = client.post(
@@ -82,6 +109,24 @@ def test_overview_shows_spot_savings(client, alice, org_a, make_fleet):
     client.force_login(alice)
     html = client.get(f"/o/{org_a.slug}/").content.decode()
     assert "Spot savings" in html and "1 fleet (1 active, 1" in html
+
+
+def test_fleet_money_is_labelled_in_the_prices_currency(client, alice, org_a, make_fleet):
+    """The catalogue's prices are USD: an organization in EUR sees USD, not relabelled EUR."""
+    org_a.currency = "EUR"
+    org_a.save()
+    make_fleet()
+    client.force_login(alice)
+
+    def between(url, start, end):
+        html = client.get(url).content.decode()
+        part = html[html.index(start) :]
+        return part[: part.index(end)]
+
+    panel = between(f"/o/{org_a.slug}/", "Spot savings", "</section>")
+    table = between(f"/o/{org_a.slug}/spot/", "<table", "</table>")
+    for money in (panel, table):
+        assert "USD" in money and "EUR" not in money
 
 
 def test_admin_shows_own_fleets_and_keeps_running_ones(client, org_a, org_b, member, make_fleet):

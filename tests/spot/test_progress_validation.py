@@ -71,6 +71,20 @@ def test_samples_in_range_are_stored_as_before(api, alice, fleet):
     assert fleet.progress_step == 5
 
 
+def test_the_sample_job_of_a_long_fleet_name_fits_its_column(api, alice, make_fleet):
+    """ "fleet <id>: <name> (<instance id>)" with a 120-character name and a 100-character
+    instance id: the name is shortened, the fleet id and the instance id are kept."""
+    fleet = make_fleet(name="n" * 120)
+    url = f"/api/v1/orgs/org-a/spot/fleets/{fleet.pk}/progress/"
+    instance_id = "i-" + "x" * 98
+    body = {"step": 1, "instance_id": instance_id, "samples": [{"gpu_utilization": 50}]}
+    response = api(user=alice).post(url, body)
+    assert response.status_code == 200, response.content
+    job = UtilizationSample.objects.get().job
+    assert len(job) == UtilizationSample._meta.get_field("job").max_length
+    assert job.startswith(f"fleet {fleet.pk}: nnn") and job.endswith(f"n… ({instance_id})")
+
+
 def test_record_progress_takes_validated_datetimes(org_a, fleet):
     at = timezone.now().replace(microsecond=0)
     sample_at = at - timedelta(minutes=1)
