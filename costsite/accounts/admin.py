@@ -3,10 +3,12 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from costsite.accounts.forms import AdminLoginForm
-from costsite.accounts.models import User
+from costsite.accounts.models import User, login_key
+from costsite.accounts.views import throttled_admin_login
 
-# The admin's log-in page is throttled like the portal's.
+# The admin's log-in page is throttled like the portal's, and answers 429 like it when locked.
 admin.site.login_form = AdminLoginForm
+admin.site.login = throttled_admin_login(admin.site.login)
 
 
 class SuperuserOnlyMixin:
@@ -28,13 +30,21 @@ class SuperuserOnlyMixin:
         return request.user.is_superuser
 
 
-class UserCreationAdminForm(AdminUserCreationForm):
+class EmailAsStoredMixin:
+    """The email as User.save stores it, before the uniqueness check: `ALICE@a.example` is a
+    duplicate of alice@a.example (a form error), not a new row for the database to refuse."""
+
+    def clean_email(self):
+        return login_key(self.cleaned_data["email"])
+
+
+class UserCreationAdminForm(EmailAsStoredMixin, AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email",)
 
 
-class UserChangeAdminForm(UserChangeForm):
+class UserChangeAdminForm(EmailAsStoredMixin, UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"

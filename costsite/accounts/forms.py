@@ -4,7 +4,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 
 from costsite.accounts import throttle
-from costsite.accounts.models import User
+from costsite.accounts.models import User, login_key
 
 THROTTLED = (
     "Too many failed log-in attempts for this account or from this address. "
@@ -67,7 +67,7 @@ class SignupForm(BaseUserCreationForm):
             self.fields["organization_name"].required = True
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
+        email = login_key(self.cleaned_data["email"])
+        if User.objects.filter(email=email).exists():
             raise forms.ValidationError("An account with this email exists. Log in instead.")
         return email

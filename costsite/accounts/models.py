@@ -5,6 +5,15 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 
+def login_key(email: str) -> str:
+    """The one spelling of an email address that names an account: stored emails are kept in
+    this form (User.save), sign-in looks accounts up by it exactly, and the sign-in throttle
+    counts failures by it. A case-insensitive lookup in the database would not do: PostgreSQL's
+    UPPER() folds more spellings together (UPPER('\u0131') = 'I') than Python's lower(), so one
+    account would have many throttle counters."""
+    return email.strip().lower()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -27,7 +36,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        return self.get(email=login_key(username))
 
 
 class User(AbstractUser):
@@ -49,7 +58,7 @@ class User(AbstractUser):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
+        self.email = login_key(self.email)
         super().save(*args, **kwargs)
 
     def get_full_name(self):

@@ -3,8 +3,10 @@
 Failed logins are counted per account name and per client address in fixed windows of
 `COSTSITE_LOGIN_WINDOW_MINUTES`. Once either count reaches its limit, every login for that
 name (or from that address) is refused until the window ends, even with the right password,
-so guessing gains nothing from continuing. A successful login clears the name's count, not the
-address's (an attacker's own account must not reset the address count).
+so guessing gains nothing from continuing. The name is counted under `login_key`, the exact key
+sign-in looks the account up by, so every spelling that reaches an account shares its count.
+A successful login clears the name's count, not the address's (an attacker's own account must
+not reset the address count).
 """
 
 import hashlib
@@ -12,13 +14,15 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 
+from costsite.accounts.models import login_key
+
 
 def _key(kind: str, value: str) -> str:
     return f"login-failures:{kind}:{hashlib.sha256(value.encode()).hexdigest()}"
 
 
 def _counters(username: str, ip: str | None):
-    counters = [(_key("user", username.strip().lower()), settings.COSTSITE_LOGIN_MAX_FAILURES)]
+    counters = [(_key("user", login_key(username)), settings.COSTSITE_LOGIN_MAX_FAILURES)]
     if ip:
         counters.append((_key("ip", ip), settings.COSTSITE_LOGIN_MAX_FAILURES_PER_IP))
     return counters
@@ -39,4 +43,4 @@ def record_failure(username: str, ip: str | None) -> None:
 
 
 def record_success(username: str) -> None:
-    cache.delete(_key("user", username.strip().lower()))
+    cache.delete(_key("user", login_key(username)))

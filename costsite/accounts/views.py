@@ -1,3 +1,5 @@
+import functools
+
 from django.contrib.auth import login
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -43,6 +45,15 @@ def signup(request):
     )
 
 
+def answer_429_if_throttled(response):
+    """A log-in page's response, made a 429 when its form refused because of too many failures
+    (costsite.accounts.throttle); any other response is returned as it is."""
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    if form is not None and form.has_error(NON_FIELD_ERRORS, "throttled"):
+        response.status_code = 429
+    return response
+
+
 class ThrottledLoginView(LoginView):
     """The log-in page; a refusal because of too many failures answers 429."""
 
@@ -51,7 +62,15 @@ class ThrottledLoginView(LoginView):
     redirect_authenticated_user = True
 
     def form_invalid(self, form):
-        response = super().form_invalid(form)
-        if form.has_error(NON_FIELD_ERRORS, "throttled"):
-            response.status_code = 429
-        return response
+        return answer_429_if_throttled(super().form_invalid(form))
+
+
+def throttled_admin_login(admin_login):
+    """The admin site's log-in view (`AdminSite.login`, which keeps its own page and context),
+    answering 429 like the portal's when the throttle refuses."""
+
+    @functools.wraps(admin_login)
+    def view(request, extra_context=None):
+        return answer_429_if_throttled(admin_login(request, extra_context))
+
+    return view

@@ -59,7 +59,8 @@ class ApiTokenAdmin(SuperuserOnlyAdmin):
 @admin.register(Team)
 class TeamAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "organization", "created_at"]
-    list_filter = ["organization"]
+    # Only the organizations of the rows the staff user sees (see also OrgScopedAdminMixin).
+    list_filter = [("organization", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name"]
     filter_horizontal = ["members"]
 

@@ -4,10 +4,19 @@ Superusers see everything. A staff user who is not a superuser sees, opens, adds
 rows of organizations where they hold the finance, admin or owner role; foreign-key and
 many-to-many choices are limited the same way, and a row's related objects must belong to the
 row's own organization. A new row's organization is set for them when they have exactly one
-such organization, and can never be changed afterwards by them.
+such organization, and can never be changed afterwards by them. The list's filters over related
+rows offer only values their own rows use (never another organization's name), and a new or
+changed row is checked against the model's constraints (a duplicate is a form error, not a 500).
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.contrib.admin.utils import get_fields_from_path
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 
 from costsite.accounts.models import User
 from costsite.orgs import audit
@@ -72,6 +81,27 @@ class OrgScopedAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return self.has_module_permission(request) and self._row_allowed(request, obj)
+
+    # --- which filters --------------------------------------------------------------------
+    def get_list_filter(self, request):
+        """Django's filter over a relation lists every row of the related table (every
+        organization, every user); for a non-superuser it lists only the values used by the
+        rows they may see."""
+        list_filter = super().get_list_filter(request)
+        if request.user.is_superuser:
+            return list_filter
+        return [
+            (item, RelatedOnlyFieldListFilter) if self._is_relation(item) else item
+            for item in list_filter
+        ]
+
+    def _is_relation(self, item) -> bool:
+        if not isinstance(item, str):
+            return False  # a (field, filter class) pair or a SimpleListFilter: as written
+        try:
+            return get_fields_from_path(self.model, item)[-1].is_relation
+        except FieldDoesNotExist:
+            return False
 
     # --- which choices --------------------------------------------------------------------
     def _limit_choices(self, db_field, request, kwargs):
@@ -150,6 +180,25 @@ class OrgScopedAdminMixin:
                         if error:
                             self.add_error(name, ValidationError(error))
                 return cleaned
+
+            def _get_validation_exclusions(self):
+                # Django leaves out of model validation every field the form does not show,
+                # and with it every constraint that mentions one (a team name unique per
+                # organization...), so a duplicate would reach the database as a 500. The
+                # organization is not shown when it is implied or read-only, but clean() has
+                # set it on the row by now: validate the row with it.
+                exclude = super()._get_validation_exclusions()
+                if org_field not in self.fields and getattr(self.instance, f"{org_field}_id"):
+                    exclude.discard(org_field)
+                return exclude
+
+            def add_error(self, field, error):
+                # An error about the organization, which this form does not show, is about the
+                # row as a whole (Django refuses errors for fields a form does not have).
+                error_dict = getattr(error, "error_dict", None) or {}
+                if field is None and org_field in error_dict and org_field not in self.fields:
+                    error_dict.setdefault(NON_FIELD_ERRORS, []).extend(error_dict.pop(org_field))
+                super().add_error(field, error)
 
         return ScopedForm
 

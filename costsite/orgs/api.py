@@ -11,7 +11,16 @@ from rest_framework.response import Response
 from costsite.orgs import invitations, membership, tokens
 from costsite.orgs.access import api_access
 from costsite.orgs.exceptions import Conflict
-from costsite.orgs.models import ApiToken, Invitation, Membership, Organization, Team, TokenScope
+from costsite.orgs.models import (
+    TEAM_NAME_TAKEN,
+    ApiToken,
+    Invitation,
+    Membership,
+    Organization,
+    Team,
+    TokenScope,
+    team_name_taken,
+)
 from costsite.orgs.roles import MANAGERS, READERS, Role
 from costsite.orgs.tokens import TokenAuth
 from costsite.orgs.viewsets import (
@@ -93,6 +102,9 @@ class OrganizationViewSet(
     serializer_class = OrganizationSerializer
     lookup_field = "slug"
     lookup_url_kwarg = "org_slug"
+    # The characters of Django's `slug` path converter, as in every other `<org_slug>` route:
+    # anything else (a NUL byte, which PostgreSQL refuses in a query) is a 404 from the router.
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     queryset = Organization.objects.all()
 
     def get_queryset(self):
@@ -315,7 +327,8 @@ class TeamSerializer(OrgScopedSerializer):
         read_only_fields = ["id", "created_at"]
 
     def validate_name(self, value):
-        self.check_unique("A team with this name already exists.", name__iexact=value)
+        if team_name_taken(self.context["org"], value, self.instance):
+            raise serializers.ValidationError(TEAM_NAME_TAKEN)
         return value
 
 

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
 from costsite.orgs.api import LIST_ERRORS, READ_ERRORS
+from costsite.orgs.filters import IdFilter
 from costsite.orgs.models import AuditAction, AuditEvent
 from costsite.orgs.roles import MANAGERS
 from costsite.orgs.viewsets import OrgScopedViewSet, ReadOnlyRequestsMixin
@@ -13,7 +14,7 @@ from costsite.orgs.viewsets import OrgScopedViewSet, ReadOnlyRequestsMixin
 
 class AuditEventFilter(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(choices=AuditAction.choices)
-    actor = django_filters.NumberFilter(field_name="actor_id", label="Actor (user id)")
+    actor = IdFilter(field_name="actor_id", label="Actor (user id)")
 
     class Meta:
         model = AuditEvent

@@ -5,7 +5,14 @@ from django import forms
 from django.utils import timezone
 
 from costsite.accounts.models import User
-from costsite.orgs.models import Membership, Organization, Team, TokenScope
+from costsite.orgs.models import (
+    TEAM_NAME_TAKEN,
+    Membership,
+    Organization,
+    Team,
+    TokenScope,
+    team_name_taken,
+)
 from costsite.orgs.roles import Role
 
 
@@ -70,11 +77,8 @@ class TeamForm(forms.ModelForm):
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
-        teams = Team.objects.for_org(self.organization).filter(name__iexact=name)
-        if self.instance.pk:
-            teams = teams.exclude(pk=self.instance.pk)
-        if teams.exists():
-            raise forms.ValidationError("A team with this name already exists.")
+        if team_name_taken(self.organization, name, self.instance):
+            raise forms.ValidationError(TEAM_NAME_TAKEN)
         return name
 
     def save(self, commit=True):

@@ -103,6 +103,25 @@ class Team(models.Model):
         return self.name
 
 
+TEAM_NAME_TAKEN = "A team with this name already exists."
+
+
+def team_name_taken(org, name: str, team: Team | None = None) -> bool:
+    """Whether another team of `org` than `team` holds `name` as uniq_team_name_per_org sees it.
+
+    Compared with the constraint's own expression, Lower("name"), in the database: `iexact`
+    compares UPPER() instead, which differs for some letters (UPPER('\u212a') is itself, its
+    lower() is 'k'), and a name the check let through would reach the database as an error."""
+    teams = (
+        Team.objects.for_org(org)
+        .alias(lower_name=Lower("name"))
+        .filter(lower_name=Lower(models.Value(name)))
+    )
+    if team is not None and team.pk is not None:
+        teams = teams.exclude(pk=team.pk)
+    return teams.exists()
+
+
 def default_invitation_expiry():
     return timezone.now() + timedelta(days=settings.COSTSITE_INVITATION_DAYS)
 

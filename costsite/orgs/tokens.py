@@ -1,10 +1,13 @@
 """Issuing, checking and revoking API tokens."""
 
 import functools
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection
+from django.core.signals import request_finished
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
@@ -17,6 +20,8 @@ from costsite.orgs.roles import Role
 from costsite.orgs.secrets import digest, new_token_text, parse_token_text
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+logger = logging.getLogger(__name__)
 
 
 def issue_token(org, user, name: str, scope: str, expires_at=None) -> tuple[ApiToken, str]:
@@ -160,15 +165,56 @@ for _model in (ApiToken, Membership, Organization, User):
     post_delete.connect(_access_changed, sender=_model, dispatch_uid="token-access-delete")
 
 
+def _record_use(token_pk: int, now) -> None:
+    """One conditional UPDATE, no read: a use within the minute before `now` stands."""
+    ApiToken.objects.filter(pk=token_pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    ).update(last_used_at=now)
+
+
+# Uses recorded inside a transaction that has not committed yet, per thread: {token pk: time}.
+# A request's transaction (ATOMIC_REQUESTS) is rolled back when the request fails (a 403...),
+# and the UPDATE with it, while the token cached in this process already says "used".
+_unconfirmed = threading.local()
+
+
+def _pending() -> dict:
+    if not hasattr(_unconfirmed, "uses"):
+        _unconfirmed.uses = {}
+    return _unconfirmed.uses
+
+
+def _confirm(token_pk: int, now) -> None:
+    if _pending().get(token_pk) == now:
+        del _pending()[token_pk]
+
+
 def touch_last_used(token: ApiToken, now=None) -> None:
-    """Record use at most once a minute, with one conditional UPDATE and no read."""
+    """Record use at most once a minute, with one conditional UPDATE and no read; a use is
+    recorded whether or not the request's transaction commits (see record_unconfirmed_uses)."""
     now = now or timezone.now()
     if token.last_used_at and now - token.last_used_at < LAST_USED_RESOLUTION:
         return
-    ApiToken.objects.filter(pk=token.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
-    ).update(last_used_at=now)
+    _record_use(token.pk, now)
     token.last_used_at = now
+    if connection.in_atomic_block:
+        _pending()[token.pk] = now
+        transaction.on_commit(functools.partial(_confirm, token.pk, now))
+
+
+def record_unconfirmed_uses(**kwargs) -> None:
+    """At the end of a request, after its transaction has committed or rolled back: record again
+    the uses whose UPDATE did not commit with it (a no-op UPDATE if it did after all)."""
+    uses = _pending()
+    while uses:
+        token_pk, now = uses.popitem()
+        try:
+            _record_use(token_pk, now)
+        except DatabaseError:
+            logger.warning("could not record the use of API token %s", token_pk, exc_info=True)
+
+
+request_finished.connect(record_unconfirmed_uses, dispatch_uid="token-unconfirmed-uses")
 
 
 def revoke(token: ApiToken) -> None:

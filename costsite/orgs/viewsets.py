@@ -113,16 +113,6 @@ class OrgScopedViewSet(OrgContextViewSet):
         serializer.save(organization=self.org)
 
 
-class OrgMemberField(serializers.PrimaryKeyRelatedField):
-    """A user id that must belong to the organization in the URL."""
-
-    def get_queryset(self):
-        org = self.context.get("org")
-        if org is None:
-            return User.objects.none()
-        return User.objects.filter(memberships__organization=org)
-
-
 class OrgScopedFieldsMixin:
     """Restricts every related field whose model is tenant-owned to the URL's organization, so
     an id from another organization is a 400 ("object does not exist"), never a cross-link."""
@@ -148,6 +138,17 @@ class OrgPrimaryKeyField(serializers.PrimaryKeyRelatedField):
             return super().to_internal_value(data)
         except OverflowError:
             self.fail("does_not_exist", pk_value=data)
+
+
+class OrgMemberField(OrgPrimaryKeyField):
+    """A user id that must belong to the organization in the URL (an impossible id is a 400
+    too)."""
+
+    def get_queryset(self):
+        org = self.context.get("org")
+        if org is None:
+            return User.objects.none()
+        return User.objects.filter(memberships__organization=org)
 
 
 class OrgScopedSerializer(OrgScopedFieldsMixin, serializers.ModelSerializer):

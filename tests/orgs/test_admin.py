@@ -124,3 +124,108 @@ def test_admin_channels_are_validated_like_the_portal(client, finance_a, org_a):
         {"name": "mail", "kind": "email", "target": "A@Example.com", "enabled": "on"},
     )
     assert Channel.objects.get(name="mail").target == "a@example.com"
+
+
+def test_the_organization_filter_names_only_their_organizations(client, finance_a, rows):
+    client.force_login(finance_a)
+    page = client.get("/admin/orgs/team/").content.decode()
+    assert "Org A" in page
+    assert "Org B" not in page  # the sidebar filter would list every organization
+
+
+def test_a_filter_over_a_relation_offers_only_values_of_their_rows(rf, finance_a):
+    from django.contrib import admin
+    from django.contrib.admin import RelatedOnlyFieldListFilter
+
+    from costsite.orgs.admin_scoping import OrgScopedAdminMixin
+
+    class AnyTeamAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
+        list_filter = ["organization", "name", "members"]
+
+    request = rf.get("/admin/orgs/team/")
+    request.user = finance_a
+    assert AnyTeamAdmin(Team, admin.site).get_list_filter(request) == [
+        ("organization", RelatedOnlyFieldListFilter),
+        "name",
+        ("members", RelatedOnlyFieldListFilter),
+    ]
+
+
+def test_a_duplicate_name_is_a_form_error_when_the_organization_is_implied(
+    client, finance_a, org_a, rows
+):
+    client.force_login(finance_a)
+    response = client.post("/admin/orgs/team/add/", {"name": "team a"})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors()
+    assert Team.objects.filter(organization=org_a).count() == 1
+
+
+def test_a_duplicate_name_is_a_form_error_when_the_organization_is_read_only(
+    client, finance_a, org_a, rows
+):
+    other = Team.objects.create(organization=org_a, name="Other")
+    client.force_login(finance_a)
+    response = client.post(f"/admin/orgs/team/{other.pk}/change/", {"name": "TEAM A"})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors()
+    other.refresh_from_db()
+    assert other.name == "Other"
+    # the same name in another organization is no conflict
+    response = client.post("/admin/orgs/team/add/", {"name": "Team B"})
+    assert response.status_code == 302
+
+
+def test_every_scoped_admin_checks_constraints_on_the_organization(client, finance_a, org_a):
+    from estimates.models import ProviderDiscount
+
+    ProviderDiscount.objects.create(organization=org_a, provider="aws", percent=10)
+    client.force_login(finance_a)
+    response = client.post(
+        "/admin/estimates/providerdiscount/add/", {"provider": "aws", "percent": "20"}
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors()
+    assert ProviderDiscount.objects.get(organization=org_a).percent == 10
+
+
+def test_an_error_about_the_hidden_organization_is_an_error_of_the_row(rf, finance_a):
+    from django.contrib import admin
+    from django.core.exceptions import ValidationError
+
+    request = rf.get("/admin/orgs/team/add/")
+    request.user = finance_a
+    form = admin.site._registry[Team].get_form(request)({"name": "x"})
+    assert "organization" not in form.fields
+    form.is_valid()
+    form.add_error(None, ValidationError({"organization": "One per organization."}))
+    assert form.non_field_errors() == ["One per organization."]
+
+
+def test_a_user_whose_email_differs_only_in_case_is_a_form_error(client, alice, bob, db):
+    from costsite.accounts.models import User
+
+    root = User.objects.create_superuser("root@example.com", "pw")
+    client.force_login(root)
+    password = "a-long-passphrase-42"
+    added = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "ALICE@a.example",
+            "usable_password": "true",
+            "password1": password,
+            "password2": password,
+        },
+    )
+    assert added.status_code == 200 and "email" in added.context["adminform"].form.errors
+    changed = client.post(
+        f"/admin/accounts/user/{bob.pk}/change/",
+        {
+            "email": "Alice@A.example",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    assert changed.status_code == 200 and "email" in changed.context["adminform"].form.errors
+    assert User.objects.filter(email="alice@a.example").count() == 1

@@ -4,12 +4,13 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.utils import timezone
 
 from costsite.accounts.models import User
 from costsite.orgs import invitations
 from costsite.orgs.membership import MembershipError, change_role, remove_member
-from costsite.orgs.models import Invitation, Membership, Organization
+from costsite.orgs.models import Invitation, Membership, Organization, Team, team_name_taken
 from costsite.orgs.roles import Role
 from tests.conftest import api_client
 
@@ -76,6 +77,18 @@ def test_org_switcher_lists_every_organization_of_the_user(client, org_a, alice)
 def test_invalid_time_zone_is_a_field_error(org_a, alice):
     response = api_client(user=alice).patch("/api/v1/orgs/org-a/", {"time_zone": "Mars/Olympus"})
     assert response.status_code == 400 and "time_zone" in response.json()
+
+
+@pytest.mark.parametrize("slug", ["a%00b", "org-a%00", "org-a.b", "%C3%A9t%C3%A9"])
+def test_an_org_slug_with_other_characters_than_a_slugs_is_a_404(client, org_a, alice, slug):
+    client.force_login(alice)
+    api = api_client(user=alice)
+    assert api.get(f"/api/v1/orgs/{slug}/").status_code == 404
+    assert api.patch(f"/api/v1/orgs/{slug}/", {"name": "x"}).status_code == 404
+    assert api.get(f"/api/v1/orgs/{slug}/teams/").status_code == 404
+    assert client.get(f"/o/{slug}/").status_code == 404
+    assert client.get(f"/o/{slug}/teams/").status_code == 404
+    Organization.objects.get(slug="org-a", name="Org A")
 
 
 # --- invitations -------------------------------------------------------------------------------
@@ -302,6 +315,55 @@ def test_team_page_form_keeps_input_and_limits_members(client, org_a, org_b, ali
     form = response.context["form"]
     assert "name" in form.errors and "members" in form.errors
     assert "kept" in response.content.decode()
+
+
+@pytest.mark.parametrize("raw", ["1e400", "-1e400", str(10**30), "-1", '"x"', "true"])
+def test_team_member_ids_no_member_can_have_are_a_400(org_a, alice, raw):
+    response = api_client(user=alice).post(
+        "/api/v1/orgs/org-a/teams/",
+        f'{{"name": "T", "members": [{raw}]}}',
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "members" in response.json()
+    assert not Team.objects.exists()
+
+
+# PostgreSQL's UPPER() leaves the Kelvin sign (U+212A) alone, its LOWER() makes it "k": names
+# that the constraint's Lower("name") counts as equal, but `iexact` does not.
+KELVIN = "\u212aelvin"
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite's LOWER() and UPPER() fold ASCII only"
+)
+
+
+def test_team_name_check_compares_like_the_constraint(org_a, org_b):
+    team = Team.objects.create(organization=org_a, name="Kelvin")
+    assert team_name_taken(org_a, "kELVIN")
+    assert not team_name_taken(org_a, "kelvin", team)  # its own name
+    assert not team_name_taken(org_b, "kelvin")
+    if connection.vendor == "postgresql":
+        assert team_name_taken(org_a, KELVIN)
+
+
+@postgresql_only
+def test_team_page_name_differing_only_by_unicode_case_is_a_form_error(client, org_a, alice):
+    Team.objects.create(organization=org_a, name="kelvin")
+    client.force_login(alice)
+    response = client.post("/o/org-a/teams/", {"name": KELVIN, "description": ""})
+    assert response.status_code == 200
+    assert "name" in response.context["form"].errors
+    assert Team.objects.count() == 1
+
+
+@postgresql_only
+def test_team_api_name_differing_only_by_unicode_case_is_a_400(org_a, alice):
+    Team.objects.create(organization=org_a, name="kelvin")
+    client = api_client(user=alice)
+    response = client.post("/api/v1/orgs/org-a/teams/", {"name": KELVIN})
+    assert response.status_code == 400 and "name" in response.json()
+    other = Team.objects.create(organization=org_a, name="other")
+    response = client.patch(f"/api/v1/orgs/org-a/teams/{other.pk}/", {"name": KELVIN})
+    assert response.status_code == 400 and "name" in response.json()
 
 
 def test_invitation_stands_when_the_email_cannot_be_sent(client, org_a, alice, monkeypatch):

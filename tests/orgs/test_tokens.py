@@ -186,6 +186,29 @@ def test_last_used_is_recorded_at_most_once_a_minute(org_a, alice, monkeypatch):
     assert token.last_used_at == later
 
 
+@pytest.mark.django_db(transaction=True)  # the request's own transaction commits or rolls back
+def test_last_used_is_recorded_when_the_first_request_of_the_minute_is_refused(
+    org_a, bob, bob_write_token
+):
+    client = api_client(token=bob_write_token)
+    assert client.post(TEAMS, {"name": "x"}).status_code == 403  # bob is a viewer: rolled back
+    token = ApiToken.objects.get(user=bob)
+    assert token.last_used_at is not None
+    assert client.get(TEAMS).status_code == 200  # within the minute: no new write
+    first = token.last_used_at
+    token.refresh_from_db()
+    assert token.last_used_at == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_use_is_not_written_again_at_the_end_of_the_request(
+    org_a, alice, alice_write_token
+):
+    tokens._pending().clear()
+    assert api_client(token=alice_write_token).get(TEAMS).status_code == 200
+    assert tokens._pending() == {}  # confirmed by the commit: nothing left to record
+
+
 def test_touch_last_used_skips_the_write_within_a_minute(org_a, alice, django_assert_num_queries):
     token, _ = tokens.issue_token(org_a, alice, "t", "read")
     now = timezone.now()

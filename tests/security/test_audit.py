@@ -163,6 +163,17 @@ def test_the_api_lists_and_filters_events(org_a, org_b, alice, bob, charlie, mem
     assert api_client(user=bob).get(url).status_code == 403
 
 
+@pytest.mark.parametrize("actor", [str(10**23), str(2**63), "1e400", "1.5", "-1", "0"])
+def test_an_actor_no_user_can_be_is_a_field_error(org_a, alice, owner, actor):
+    new_token(org_a, alice)
+    page = owner.get(f"/o/org-a/settings/audit/?actor={actor}")
+    assert page.status_code == 200 and "actor" in page.context["filter"].errors
+    response = api_client(user=alice).get(f"/api/v1/orgs/org-a/audit-events/?actor={actor}")
+    assert response.status_code == 400 and "actor" in response.json()
+    biggest = api_client(user=alice).get(f"/api/v1/orgs/org-a/audit-events/?actor={2**63 - 1}")
+    assert biggest.status_code == 200 and biggest.json()["results"] == []
+
+
 def test_events_outlive_their_actor(org_a, alice, bob):
     new_token(org_a, bob)
     bob.delete()

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from costsite.accounts.models import User
+from costsite.accounts.models import User, login_key
 from costsite.orgs.membership import create_organization
 from costsite.orgs.models import Organization
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, slug, name, owner, password, **options):
         if Organization.objects.filter(slug=slug).exists():
             raise CommandError(f"Organization {slug!r} already exists.")
-        user = User.objects.filter(email__iexact=owner).first()
+        user = User.objects.filter(email=login_key(owner)).first()
         if user is None:
             user = User.objects.create_user(owner, password)
             self.stdout.write(

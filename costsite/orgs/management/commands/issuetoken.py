@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from costsite.accounts.models import login_key
 from costsite.orgs.models import Membership, TokenScope
 from costsite.orgs.tokens import issue_token
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, org, user, scope, name, expires_days, **options):
         membership = (
             Membership.objects.select_related("organization", "user")
-            .filter(organization__slug=org, user__email__iexact=user)
+            .filter(organization__slug=org, user__email=login_key(user))
             .first()
         )
         if membership is None:
