@@ -16,29 +16,12 @@ from budgets.models import (
     ExpenseImport,
 )
 from costsite.notify.models import Channel
-from costsite.orgs.admin_scoping import OrgScopedAdminMixin, admin_organizations
+from costsite.orgs.admin_scoping import (
+    OrgScopedAdminMixin,
+    ParentScopedInline,
+    admin_organizations,
+)
 from costsite.orgs.models import AuditAction
-
-
-class BudgetPartInline(admin.TabularInline):
-    """Rows of a budget's own (its rules, its history), allowed exactly when the budget is:
-    by the budget admin's organization-scoped permissions (OrgScopedAdminMixin), not by Django
-    model permissions, which finance staff do not hold."""
-
-    def budget_admin(self):
-        return self.admin_site.get_model_admin(Budget)
-
-    def has_view_permission(self, request, obj=None):
-        return self.budget_admin().has_view_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self.budget_admin().has_change_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return self.budget_admin().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.budget_admin().has_change_permission(request, obj)
 
 
 class AlertRuleInlineForm(forms.ModelForm):
@@ -51,7 +34,7 @@ class AlertRuleInlineForm(forms.ModelForm):
         return cleaned
 
 
-class AlertRuleInline(BudgetPartInline):
+class AlertRuleInline(ParentScopedInline):
     model = AlertRule
     form = AlertRuleInlineForm
     extra = 0
@@ -70,7 +53,7 @@ class AlertRuleInline(BudgetPartInline):
         return formset
 
 
-class BudgetChangeInline(BudgetPartInline):
+class BudgetChangeInline(ParentScopedInline):
     model = BudgetChange
     extra = 0
     fields = ["changed_at", "changed_by", "field", "old_value", "new_value", "via"]

@@ -202,7 +202,7 @@ REST_FRAMEWORK = {
     # JSON only (costsite/renderers.py): /api/docs/ is the interactive documentation.
     "DEFAULT_RENDERER_CLASSES": ["costsite.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "costsite.renderers.JSONNegotiation",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["costsite.orgs.filters.OrgFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "costsite.orgs.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from costsite.orgs.filters import IdFilter, OrgFilterSet
 from costsite.orgs.models import Team
 from costsite.orgs.roles import OPERATORS
 from costsite.orgs.viewsets import (
@@ -132,10 +133,10 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
         return super().filter(qs, value.astimezone(UTC) if value else value)
 
 
-class UtilizationSampleFilter(django_filters.FilterSet):
+class UtilizationSampleFilter(OrgFilterSet):
     since = UtcDateTimeFilter(field_name="at", lookup_expr="gte")
     until = UtcDateTimeFilter(field_name="at", lookup_expr="lt")
-    team = django_filters.NumberFilter(field_name="team_id")
+    team = IdFilter(field_name="team_id")
 
     class Meta:
         model = UtilizationSample

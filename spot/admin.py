@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from costsite.orgs.admin_scoping import OrgScopedAdminMixin
+from costsite.orgs.admin_scoping import OrgScopedAdminMixin, ParentScopedInline
 from spot.models import Attempt, Fleet, IdleResource, IdleScan, InterruptionEvent
 
 
@@ -14,7 +14,7 @@ class ReadMostlyAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
         return False
 
 
-class IdleResourceInline(admin.TabularInline):
+class IdleResourceInline(ParentScopedInline):
     model = IdleResource
     extra = 0
     fields = ["kind", "resource_id", "monthly_cost", "currency", "deleted_at", "deleted_by"]
@@ -49,7 +49,7 @@ class IdleResourceAdmin(ReadMostlyAdmin):
     search_fields = ["resource_id", "description"]
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(ParentScopedInline):
     model = Attempt
     extra = 0
     fields = [

@@ -9,6 +9,7 @@ rows offer only values their own rows use (never another organization's name), a
 changed row is checked against the model's constraints (a duplicate is a form error, not a 500).
 """
 
+from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import (
@@ -218,3 +219,24 @@ class OrgScopedAdminMixin:
                     actor=request.user,
                     details={"via": "admin"},
                 )
+
+
+class ParentScopedInline(admin.TabularInline):
+    """Rows that belong to a parent row (a budget's rules, a fleet's attempts), allowed exactly
+    when the parent is: by the parent admin's organization-scoped permissions
+    (OrgScopedAdminMixin), not by Django model permissions, which finance staff do not hold."""
+
+    def parent_admin(self):
+        return self.admin_site.get_model_admin(self.parent_model)
+
+    def has_view_permission(self, request, obj=None):
+        return self.parent_admin().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self.parent_admin().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self.parent_admin().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.parent_admin().has_change_permission(request, obj)

@@ -6,13 +6,13 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
 from costsite.orgs.api import LIST_ERRORS, READ_ERRORS
-from costsite.orgs.filters import IdFilter
+from costsite.orgs.filters import IdFilter, OrgFilterSet
 from costsite.orgs.models import AuditAction, AuditEvent
 from costsite.orgs.roles import MANAGERS
 from costsite.orgs.viewsets import OrgScopedViewSet, ReadOnlyRequestsMixin
 
 
-class AuditEventFilter(django_filters.FilterSet):
+class AuditEventFilter(OrgFilterSet):
     action = django_filters.ChoiceFilter(choices=AuditAction.choices)
     actor = IdFilter(field_name="actor_id", label="Actor (user id)")
 

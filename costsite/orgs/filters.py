@@ -2,6 +2,8 @@
 
 import django_filters
 from django import forms
+from django_filters import ModelChoiceFilter, ModelMultipleChoiceFilter
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
 MAX_ID = 2**63 - 1  # the largest primary key (a 64-bit signed column)
@@ -22,3 +24,34 @@ class IdFilter(django_filters.NumberFilter):
 
     def get_max_validator(self):
         return None  # the field's own max_value bounds it
+
+
+class OrgFilterSet(django_filters.FilterSet):
+    """A filter set of an organization's list. Given the organization (`org`), its filters by a
+    related row (`?team=<id>`, `?budget=<id>`) choose only among that organization's rows: another
+    organization's row id is then the same field error as an id no row has, so a filter never
+    tells whether another organization's row exists."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, org=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        if org is None:
+            return
+        for spec in self.filters.values():
+            if isinstance(spec, ModelChoiceFilter | ModelMultipleChoiceFilter):
+                rows = spec.get_queryset(request)
+                if any(field.name == "organization" for field in rows.model._meta.fields):
+                    spec.queryset = rows.filter(organization=org)
+
+
+class OrgFilterBackend(DjangoFilterBackend):
+    """DRF's django-filter backend with OrgFilterSet as the base of generated filter sets, given
+    the organization of an org-scoped view (its `org`)."""
+
+    filterset_base = OrgFilterSet
+
+    def get_filterset_kwargs(self, request, queryset, view):
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        org = getattr(view, "org", None)
+        if org is not None:
+            kwargs["org"] = org
+        return kwargs

@@ -70,7 +70,7 @@ def settings_page(request, org_slug):
 @require_safe
 def audit_log(request, org_slug):
     org, me = org_for_user(request, org_slug, MANAGERS)
-    events = AuditEventFilter(request.GET, queryset=AuditEvent.objects.for_org(org))
+    events = AuditEventFilter(request.GET, queryset=AuditEvent.objects.for_org(org), org=org)
     page = Paginator(events.qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -1,7 +1,6 @@
 """`spot/events/`: AWS EventBridge events about spot instances, exactly as AWS sends them (an
 API destination with the org token as a Bearer header); and the log of every event."""
 
-import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
@@ -11,8 +10,7 @@ from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
 from costsite.orgs.roles import OPERATORS
 from costsite.orgs.viewsets import OrgScopedViewSet
 from spot import events
-from spot.api.filters import OrgRowFilter
-from spot.models import EventSource, Fleet, InterruptionEvent
+from spot.models import EventSource, InterruptionEvent
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -34,14 +32,6 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EventFilter(django_filters.FilterSet):
-    fleet = OrgRowFilter(queryset=Fleet.objects.all())
-
-    class Meta:
-        model = InterruptionEvent
-        fields = ["fleet", "source", "kind"]
-
-
 @extend_schema_view(
     list=extend_schema(responses={200: EventSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: EventSerializer, **READ_ERRORS}),
@@ -53,7 +43,7 @@ class InterruptionEventViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.R
     queryset = InterruptionEvent.objects.all()
     serializer_class = EventSerializer
     write_roles = OPERATORS
-    filterset_class = EventFilter
+    filterset_fields = ["fleet", "source", "kind"]
 
     @extend_schema(
         request={"application/json": OpenApiTypes.OBJECT},

@@ -1,7 +1,6 @@
 """REST API for spot fleets and the job-side endpoints (checkpoints, progress, directive,
 notices), EventBridge events and pre-launch advice."""
 
-import django_filters
 from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -27,7 +26,6 @@ from estimates.models import Precision
 from estimates.offers import offer_table
 from estimates.planning_inputs import MAX_FLOPS, MAX_PARAMS, MAX_TOKENS
 from spot import accounting, detail, events, fleets, orchestrator
-from spot.api.filters import OrgRowFilter
 from spot.models import (
     CATALOGUE_PROVIDER,
     Attempt,
@@ -301,14 +299,6 @@ def with_details(fleets):
     )
 
 
-class FleetFilter(django_filters.FilterSet):
-    team = OrgRowFilter(queryset=Team.objects.all())
-
-    class Meta:
-        model = Fleet
-        fields = ["status", "provider", "team"]
-
-
 DIRECTIVE = OpenApiParameter(
     "instance_id", str, description="The instance asking (its provider instance id)."
 )
@@ -326,7 +316,7 @@ class FleetViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     serializer_class = FleetSerializer
     write_roles = OPERATORS
     action_roles = {"directive": READERS}
-    filterset_class = FleetFilter
+    filterset_fields = ["status", "provider", "team"]
 
     def refine_queryset(self, queryset):
         # What the fleet representation reads; the job-side actions need only the row.

@@ -17,13 +17,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from costsite.orgs.filters import MAX_ID, IdFilter, OrgFilterSet
 from costsite.orgs.roles import OPERATORS
 from costsite.orgs.viewsets import OrgScopedViewSet
 from spot import idle, idle_rates
 from spot.models import IdleResource, IdleScan
 
 MAX_DELETE = 500
-MAX_ID = 2**63 - 1  # the largest primary key (a 64-bit signed column)
 
 
 class IdleResourceSerializer(serializers.ModelSerializer):
@@ -165,8 +165,8 @@ class IdleScanViewSet(
         return Response(IdleScanDetailSerializer(scan).data, status=status.HTTP_201_CREATED)
 
 
-class IdleResourceFilter(django_filters.FilterSet):
-    scan = django_filters.NumberFilter(field_name="scan_id", min_value=1, max_value=MAX_ID)
+class IdleResourceFilter(OrgFilterSet):
+    scan = IdFilter(field_name="scan_id")
     deleted = django_filters.BooleanFilter(
         field_name="deleted_at", lookup_expr="isnull", exclude=True
     )

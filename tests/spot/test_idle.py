@@ -527,6 +527,12 @@ def test_admin_shows_the_organizations_scans_read_only(client, alice, org_a, org
     assert 'name="monthly_cost"' not in page.content.decode()  # shown, not editable
     assert client.get(f"/admin/spot/idleresource/{theirs.pk}/change/").status_code == 302
     assert client.get("/admin/spot/idleresource/add/").status_code == 403
+    scan = client.get(f"/admin/spot/idlescan/{mine.scan_id}/change/")
+    assert scan.status_code == 200
+    assert "resources" in {
+        formset.formset.prefix for formset in scan.context["inline_admin_formsets"]
+    }
+    assert mine.resource_id in scan.content.decode()  # the scan's resources, inline
 
 
 def test_a_scan_whose_worker_died_is_taken_over_once_the_task_timeout_has_passed(org_a, alice):

@@ -142,6 +142,9 @@ def test_admin_shows_own_fleets_and_keeps_running_ones(client, org_a, org_b, mem
     client.force_login(finance)
     page = client.get("/admin/spot/fleet/").content.decode()
     assert f">{fleet.name}<" in page and f"/{other.pk}/change/" not in page
+    detail = client.get(f"/admin/spot/fleet/{fleet.pk}/change/")
+    attempt = fleet.attempts.first()
+    assert attempt is not None and attempt.provider_instance_id in detail.content.decode()
     refused = client.post(f"/admin/spot/fleet/{fleet.pk}/delete/", {"post": "yes"})
     assert refused.status_code == 403
     orchestrator.cancel(fleet, finance)
