@@ -26,9 +26,23 @@ def check_supported_day(day: date) -> None:
         raise ValidationError(f"Use a date between {EARLIEST_DAY} and {LATEST_DAY}.")
 
 
+# How far ahead of this machine's clock the time of something that has happened may be (the
+# sender's clock may run ahead).
+MAX_CLOCK_SKEW = timedelta(days=1)
+
+
+def check_past_time(value: datetime) -> datetime:
+    """When something that has already happened did (an event, a reading): this century, and no
+    later than now plus MAX_CLOCK_SKEW."""
+    earliest = datetime.combine(EARLIEST_DAY, time(), tzinfo=UTC)
+    if not earliest <= value <= timezone.now() + MAX_CLOCK_SKEW:
+        raise ValidationError("Must be between 2000 and now.")
+    return value
+
+
 def check_plausible_time(value: datetime) -> datetime:
     """When spend or a job can have happened: this century, and at most a year ahead. The one
-    rule for API fields, portal and admin forms, FOCUS rows and spot events."""
+    rule for API fields, portal and admin forms and FOCUS rows."""
     earliest = datetime.combine(EARLIEST_DAY, time(), tzinfo=UTC)
     if not earliest <= value <= timezone.now() + timedelta(days=366):
         raise ValidationError("Must be between 2000 and a year from now.")

@@ -19,11 +19,12 @@ UTC. A file is accepted whole or not at all: every rejected row is reported with
 import csv
 import io
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
+from costsite.periods import check_past_time
 from estimates.models import UtilizationSample
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -32,8 +33,6 @@ MAX_GPU_MEMORY_GB = 10_000.0
 MAX_HOST_MEMORY_GB = 1_000_000.0
 MAX_GPU_INDEX = 32_767
 MAX_JOB_LENGTH = 200
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-MAX_CLOCK_SKEW = timedelta(days=1)  # samples later than now + this are rejected
 
 
 class UploadError(ValueError):
@@ -96,10 +95,10 @@ def check_size(size: int) -> None:
 
 
 def check_at(at: datetime) -> datetime:
-    latest = timezone.now() + MAX_CLOCK_SKEW
-    if not EARLIEST <= at <= latest:
-        raise RowError(f"out of range: {at.isoformat()} is before 2000 or in the future")
-    return at
+    try:
+        return check_past_time(at)
+    except ValidationError:
+        raise RowError(f"out of range: {at.isoformat()} is before 2000 or in the future") from None
 
 
 def check_memory(used, total) -> None:

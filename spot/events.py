@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
-from costsite.periods import check_plausible_time
+from costsite.periods import check_past_time
 from spot.models import (
     Attempt,
     AttemptState,
@@ -110,7 +110,7 @@ def storable(text: str) -> bool:
 
 def event_time(value) -> datetime:
     """The event's ISO 8601 time in UTC (UTC when it names no zone), or now when it has none;
-    a time outside costsite.periods.check_plausible_time is an error."""
+    a time outside costsite.periods.check_past_time is an error."""
     if not value:
         return timezone.now()
     try:
@@ -121,9 +121,9 @@ def event_time(value) -> datetime:
         raise EventError("time", "Not an ISO 8601 time.")
     try:
         at = parsed.astimezone(UTC) if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
-        return check_plausible_time(at)
+        return check_past_time(at)
     except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00: before the first UTC instant
-        raise EventError("time", "Must be between 2000 and a year from now.") from None
+        raise EventError("time", "Must be between 2000 and now.") from None
     except ValidationError as exc:
         raise EventError("time", exc.messages[0]) from exc
 
