@@ -4,7 +4,8 @@ organizations only (OrgScopedAdminMixin); every budget change is recorded in its
 from django import forms
 from django.contrib import admin
 
-from budgets import recording, saving
+from budgets import saving
+from budgets.alerts import queue_evaluation
 from budgets.forms import BUDGET_FIELDS, BudgetRules, ExpenseRules
 from budgets.models import (
     Alert,
@@ -120,7 +121,7 @@ class BudgetAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
             rule.save()
         formset.save_m2m()
         if formset.has_changed():  # a new or edited threshold may be crossed already
-            recording.after_commit_evaluate(form.instance.organization_id)
+            queue_evaluation(form.instance.organization_id)
         return None
 
 
@@ -143,17 +144,17 @@ class ExpenseAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        recording.after_commit_evaluate(obj.organization_id)
+        queue_evaluation(obj.organization_id)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        recording.after_commit_evaluate(obj.organization_id)
+        queue_evaluation(obj.organization_id)
 
     def delete_queryset(self, request, queryset):
         organization_ids = set(queryset.values_list("organization_id", flat=True))
         super().delete_queryset(request, queryset)
         for organization_id in organization_ids:
-            recording.after_commit_evaluate(organization_id)
+            queue_evaluation(organization_id)
 
 
 @admin.register(Alert)

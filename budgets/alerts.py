@@ -207,9 +207,15 @@ def coalescing() -> bool:
 
 
 def queue_evaluation(organization_id: int) -> None:
-    """Re-evaluate the organization's budgets in a worker (after its expenses changed), unless
-    an evaluation is already queued and not yet started: at 20 expenses a second, one task
-    per expense would queue evaluations faster than workers run them."""
+    """Re-evaluate the organization's budgets in a worker (after its expenses, budgets or rules
+    changed) once the current transaction commits, so the worker sees the change (at once
+    outside a transaction)."""
+    transaction.on_commit(lambda: queue_now(organization_id))
+
+
+def queue_now(organization_id: int) -> None:
+    """Queue the evaluation unless one is already queued and not yet started: at 20 expenses a
+    second, one task per expense would queue evaluations faster than workers run them."""
     if coalescing() and not caches["default"].add(
         pending_key(organization_id), 1, PENDING_TIMEOUT_S
     ):

@@ -6,10 +6,6 @@ from budgets.alerts import queue_evaluation
 from budgets.models import Expense
 
 
-def after_commit_evaluate(organization_id: int) -> None:
-    transaction.on_commit(lambda: queue_evaluation(organization_id))
-
-
 def record(organization, values: dict, source: str, user=None) -> tuple[Expense, bool]:
     """Create an expense, or return the existing one with the same external id (a retried
     request is a no-op, not a double charge). Returns (expense, created)."""
@@ -26,7 +22,7 @@ def record(organization, values: dict, source: str, user=None) -> tuple[Expense,
     except IntegrityError:
         # A concurrent request with the same external id won the race.
         return Expense.objects.for_org(organization).get(external_id=external_id), False
-    after_commit_evaluate(organization.pk)
+    queue_evaluation(organization.pk)
     return expense, True
 
 
@@ -83,7 +79,7 @@ def record_many(organization, rows: list[dict], source: str, user=None) -> list[
     ]
     inserted = insert_new(organization, expenses)
     if inserted:
-        after_commit_evaluate(organization.pk)
+        queue_evaluation(organization.pk)
     return _outcomes(organization, expenses, inserted)
 
 

@@ -98,8 +98,12 @@ def evaluate(budget: CarbonBudget, now=None) -> list[CarbonAlert]:
 
 
 def queue_evaluation(organization_id: int) -> None:
-    async_task(
-        "carbon.tasks.evaluate_organization",
-        organization_id,
-        task_name=f"evaluate-carbon-{organization_id}",
+    """Re-evaluate the organization's carbon budgets in a worker once the current transaction
+    commits, so the worker sees the change (at once outside a transaction)."""
+    transaction.on_commit(
+        lambda: async_task(
+            "carbon.tasks.evaluate_organization",
+            organization_id,
+            task_name=f"evaluate-carbon-{organization_id}",
+        )
     )

@@ -25,7 +25,7 @@ def energy_from_samples(samples: list[tuple]) -> float:
 def save(organization, values: dict) -> tuple[CarbonRecord, bool]:
     """Create the record, or update the one with the same external id (cumulative reports);
     carbon budgets are re-evaluated after the commit."""
-    transaction.on_commit(lambda: queue_evaluation(organization.pk))
+    queue_evaluation(organization.pk)
     external_id = values.get("external_id") or ""
     if external_id and (record := _update(organization, external_id, values)):
         return record, False

@@ -1,5 +1,8 @@
 """Spot pages: list, new fleet with the advice before launch, detail with its timeline."""
 
+from decimal import Decimal
+from types import SimpleNamespace
+
 from django.utils import timezone
 
 from spot import orchestrator
@@ -104,11 +107,26 @@ def test_simulating_an_interruption_from_the_page(client, alice, org_a, make_fle
     assert "Simulated by a user" in page.content.decode()
 
 
-def test_overview_shows_spot_savings(client, alice, org_a, make_fleet):
+def test_overview_shows_spot_savings_of_real_fleets_and_simulated_ones_apart(
+    client, alice, org_a, make_fleet, monkeypatch
+):
+    from spot import overview
+
     make_fleet()
+
+    def totals(fleet, attempts, now, footprints):  # 5 spent where on-demand costs 12
+        return SimpleNamespace(cost=Decimal(5), on_demand_equivalent_cost=Decimal(12))
+
+    monkeypatch.setattr(overview.accounting, "totals", totals)
+    panel = overview.spot_panel(org_a, None)
+    assert (panel["fleets"], panel["savings"]) == (0, Decimal("0.00"))
+    assert (panel["simulated"], panel["simulated_savings"]) == (1, Decimal("7.00"))
     client.force_login(alice)
     html = client.get(f"/o/{org_a.slug}/").content.decode()
-    assert "Spot savings" in html and "1 fleet (1 active, 1" in html
+    header = html[html.index("Spot savings") : html.index("</h2>", html.index("Spot savings"))]
+    assert "0.0000 USD" in header
+    assert '1 <span class="badge simulated">simulated</span> fleet, not counted above' in html
+    assert "7.0000 USD of simulated savings" in html
 
 
 def test_fleet_money_is_labelled_in_the_prices_currency(client, alice, org_a, make_fleet):
