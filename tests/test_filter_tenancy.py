@@ -12,22 +12,15 @@ from carbon.models import CarbonBudget
 from costsite.orgs.filters import OrgFilterBackend
 from costsite.orgs.models import Team
 from spot.models import Fleet
+from tests import tenancy
 from tests.conftest import api_client
 
-# A row of org B for each model a list can be filtered by.
+# How to make a row of org B for each model a list can be filtered by (the tenancy matrix's).
 ROWS_OF_ORG_B = {
-    Team: lambda org: Team.objects.create(organization=org, name="b-team"),
-    Budget: lambda org: Budget.objects.create(organization=org, name="b", amount=1),
-    CarbonBudget: lambda org: CarbonBudget.objects.create(organization=org, name="b", limit_kg=1),
-    Fleet: lambda org: Fleet.objects.create(
-        organization=org,
-        name="b",
-        provider="simulated",
-        region="us-east-1",
-        instance_types=["p3.2xlarge"],
-        target_count=1,
-        total_steps=10,
-    ),
+    Team: tenancy.new_team,
+    Budget: tenancy.new_budget,
+    CarbonBudget: tenancy.new_carbon_budget,
+    Fleet: tenancy.new_fleet,
 }
 
 
@@ -80,7 +73,7 @@ def test_another_organizations_row_is_filtered_like_one_that_does_not_exist(
     org_a, org_b, alice, path, name, model
 ):
     assert model in ROWS_OF_ORG_B, f"add a row of org B for {model.__name__}"
-    theirs = ROWS_OF_ORG_B[model](org_b)
+    theirs = ROWS_OF_ORG_B[model](org_b, None)
     client = api_client(user=alice)
     url = f"/api/v1/orgs/{org_a.slug}/{path}"
     other_org = client.get(url, {name: theirs.pk})

@@ -19,6 +19,18 @@ ESTIMATE_FORM = {
 }
 
 
+def ci_plan_form(fields: dict) -> dict:
+    """The CI plan page's POST: `fields` (one test, prefix `tests-0-`) and the formset's
+    management form."""
+    management = {
+        "TOTAL_FORMS": "1",
+        "INITIAL_FORMS": "0",
+        "MIN_NUM_FORMS": "1",
+        "MAX_NUM_FORMS": "50",
+    }
+    return {**fields, **{f"tests-{name}": value for name, value in management.items()}}
+
+
 @pytest.fixture
 def logged_in(client, org_a, alice, catalog):
     client.force_login(alice)
@@ -79,20 +91,18 @@ def test_commitments_and_ci_plan_pages(logged_in):
     assert "break-even" in page.lower() and 'id="commitment-chart"' in page
     page = logged_in.post(
         "/o/org-a/estimates/ci-plan/",
-        {
-            "provider": "aws",
-            "region": "us-east-1",
-            "tests-TOTAL_FORMS": "1",
-            "tests-INITIAL_FORMS": "0",
-            "tests-MIN_NUM_FORMS": "1",
-            "tests-MAX_NUM_FORMS": "50",
-            "tests-0-name": "unit",
-            "tests-0-test_type": "unit",
-            "tests-0-runs_per_week": "100",
-            "tests-0-minutes_per_run": "6",
-            "tests-0-shards": "2",
-            "tests-0-current_instance_type": "p4d.24xlarge",
-        },
+        ci_plan_form(
+            {
+                "provider": "aws",
+                "region": "us-east-1",
+                "tests-0-name": "unit",
+                "tests-0-test_type": "unit",
+                "tests-0-runs_per_week": "100",
+                "tests-0-minutes_per_run": "6",
+                "tests-0-shards": "2",
+                "tests-0-current_instance_type": "p4d.24xlarge",
+            }
+        ),
     ).content.decode()
     assert "g4dn.xlarge" in page and "2847.8690" in page
 
@@ -101,18 +111,16 @@ def test_ci_plan_page_with_a_region_and_any_provider(logged_in):
     """The provider's default is "any": a region alone narrows where to look."""
     response = logged_in.post(
         "/o/org-a/estimates/ci-plan/",
-        {
-            "region": "us-east-1",
-            "tests-TOTAL_FORMS": "1",
-            "tests-INITIAL_FORMS": "0",
-            "tests-MIN_NUM_FORMS": "1",
-            "tests-MAX_NUM_FORMS": "50",
-            "tests-0-name": "unit",
-            "tests-0-test_type": "unit",
-            "tests-0-runs_per_week": "100",
-            "tests-0-minutes_per_run": "6",
-            "tests-0-shards": "1",
-        },
+        ci_plan_form(
+            {
+                "region": "us-east-1",
+                "tests-0-name": "unit",
+                "tests-0-test_type": "unit",
+                "tests-0-runs_per_week": "100",
+                "tests-0-minutes_per_run": "6",
+                "tests-0-shards": "1",
+            }
+        ),
     )
     assert response.status_code == 200
     assert response.context["result"]["tests"][0]["recommended_on_demand"]["region"] == (
@@ -123,17 +131,15 @@ def test_ci_plan_page_with_a_region_and_any_provider(logged_in):
 def test_ci_plan_row_errors_stay_on_their_row(logged_in):
     response = logged_in.post(
         "/o/org-a/estimates/ci-plan/",
-        {
-            "tests-TOTAL_FORMS": "1",
-            "tests-INITIAL_FORMS": "0",
-            "tests-MIN_NUM_FORMS": "1",
-            "tests-MAX_NUM_FORMS": "50",
-            "tests-0-name": "bench",
-            "tests-0-test_type": "benchmark",
-            "tests-0-runs_per_week": "1",
-            "tests-0-minutes_per_run": "5",
-            "tests-0-shards": "1",
-        },
+        ci_plan_form(
+            {
+                "tests-0-name": "bench",
+                "tests-0-test_type": "benchmark",
+                "tests-0-runs_per_week": "1",
+                "tests-0-minutes_per_run": "5",
+                "tests-0-shards": "1",
+            }
+        ),
     )
     assert "accelerator" in response.context["formset"].forms[0].errors
 
