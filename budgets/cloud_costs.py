@@ -2,8 +2,7 @@
 each day × service × region is one expense with a stable external id, updated when Cost
 Explorer revises the day)."""
 
-import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +11,7 @@ from budgets import cost_explorer
 from budgets.alerts import queue_evaluation
 from budgets.models import CloudCostSource, Expense, ExpenseSource
 from budgets.recording import insert_new
+from costsite.periods import day_bounds
 
 # What a re-pull may change of a stored day (the amount above all: recent days are revised).
 REVISED_FIELDS = ("amount", "currency", "description", "incurred_at", "charge_period_end")
@@ -20,7 +20,7 @@ REVISED_FIELDS = ("amount", "currency", "description", "incurred_at", "charge_pe
 def expense_of(organization, record: cost_explorer.DailyCost) -> Expense:
     """The expense of one Cost Explorer record: its day from the organization's local midnight
     to the next, so it counts in that day's budget period and report."""
-    tz = zoneinfo.ZoneInfo(organization.time_zone)
+    starts, ends = day_bounds(record.day, record.day, organization.time_zone)
     return Expense(
         organization=organization,
         amount=record.amount,
@@ -28,8 +28,8 @@ def expense_of(organization, record: cost_explorer.DailyCost) -> Expense:
         provider="aws",
         service=record.service[:200],
         region=record.region,
-        incurred_at=datetime.combine(record.day, time.min, tzinfo=tz),
-        charge_period_end=datetime.combine(record.day + timedelta(days=1), time.min, tzinfo=tz),
+        incurred_at=starts,
+        charge_period_end=ends,
         source=ExpenseSource.CLOUD,
         external_id=record.external_id,
         description="AWS Cost Explorer" + (" (estimated)" if record.estimated else ""),

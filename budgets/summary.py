@@ -4,7 +4,7 @@ from the daily roll-ups when the filters and grouping are roll-up keys, else fro
 import unicodedata
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -15,7 +15,7 @@ from django.utils import timezone
 from budgets.models import DailySpend, Expense, TagText
 from costsite.orgs.models import Team
 from costsite.params import is_id
-from costsite.periods import check_supported_day
+from costsite.periods import check_supported_day, day_bounds
 
 GROUPS = ("day", "provider", "service", "team", "region", "purchase_type")
 ROLLED_UP_GROUPS = {
@@ -100,9 +100,7 @@ class SummaryQuery:
 
 
 def expenses_in(org, query: SummaryQuery):
-    tz = zoneinfo.ZoneInfo(org.time_zone)
-    starts = datetime.combine(query.start, time.min, tzinfo=tz)
-    ends = datetime.combine(query.end + timedelta(days=1), time.min, tzinfo=tz)
+    starts, ends = day_bounds(query.start, query.end, org.time_zone)
     expenses = Expense.objects.for_org(org).filter(
         currency=query.currency, incurred_at__gte=starts, incurred_at__lt=ends
     )

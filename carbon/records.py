@@ -2,7 +2,7 @@
 
 import itertools
 import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from carbon.budgets import queue_evaluation
 from carbon.models import CarbonRecord
+from costsite.periods import day_bounds
 
 
 def energy_from_samples(samples: list[tuple]) -> float:
@@ -51,12 +52,10 @@ GROUPS = ("month", *FIELDS)
 def started_between(records, tz_name: str, start: date | None, end: date | None):
     """Records started from local midnight of `start` to local midnight after `end` (each
     bound optional), in the organization's time zone; the days must pass check_supported_day."""
-    zone = zoneinfo.ZoneInfo(tz_name)
     if start:
-        records = records.filter(started_at__gte=datetime.combine(start, time.min, tzinfo=zone))
+        records = records.filter(started_at__gte=day_bounds(start, start, tz_name)[0])
     if end:
-        after = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
-        records = records.filter(started_at__lt=after)
+        records = records.filter(started_at__lt=day_bounds(end, end, tz_name)[1])
     return records
 
 

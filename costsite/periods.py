@@ -90,12 +90,22 @@ def period_dates(period: str, day: date, start: date | None = None, end: date | 
     return first, date(day.year, 12, 31)
 
 
-def span(period: str, tz_name: str, now: datetime, start=None, end=None) -> Span:
+def day_bounds(first: date, last: date, tz_name: str) -> tuple[datetime, datetime]:
+    """The days `first` to `last` in the zone `tz_name`: from local midnight of `first` to local
+    midnight after `last` (the end excluded)."""
     tz = zoneinfo.ZoneInfo(tz_name)
-    first, last = period_dates(period, now.astimezone(tz).date(), start, end)
+    return (
+        datetime.combine(first, time.min, tzinfo=tz),
+        datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+def span(period: str, tz_name: str, now: datetime, start=None, end=None) -> Span:
+    first, last = period_dates(period, local_today(tz_name, now), start, end)
+    starts_at, ends_at = day_bounds(first, last, tz_name)
     return Span(
         first_day=first,
         last_day=last,
-        starts_at=datetime.combine(first, time.min, tzinfo=tz),
-        ends_at=datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
+        starts_at=starts_at,
+        ends_at=ends_at,
     )
