@@ -224,7 +224,7 @@ def launch_slot(fleet: Fleet, slot: int, reclaimed: Attempt | None = None) -> At
 def fill_slots(fleet: Fleet, slots=None, reclaimed: Attempt | None = None) -> None:
     """Launch instances for empty slots; running once every slot has one. Provider failures
     end the fleet (fatal) or leave it for the next poll (transient). Nothing is launched for a
-    fleet that has ended meanwhile (a cancel by another request): its state is read again
+    fleet that has ended meanwhile (a cancel by another request): its status is read again
     before each launch."""
     filled = set(fleet.attempts.filter(state=AttemptState.RUNNING).values_list("slot", flat=True))
     wanted = [s for s in (slots if slots is not None else range(fleet.target_count))]
@@ -232,7 +232,7 @@ def fill_slots(fleet: Fleet, slots=None, reclaimed: Attempt | None = None) -> No
         for slot in wanted:
             if slot in filled:
                 continue
-            fleet.refresh_from_db()
+            fleet.refresh_from_db(fields=["status"])
             if fleet.is_final:
                 return
             if launch_slot(fleet, slot, reclaimed):
