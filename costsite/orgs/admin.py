@@ -59,8 +59,7 @@ class ApiTokenAdmin(SuperuserOnlyAdmin):
 @admin.register(Team)
 class TeamAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "organization", "created_at"]
-    # Only the organizations of the rows the staff user sees (see also OrgScopedAdminMixin).
-    list_filter = [("organization", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["organization"]
     search_fields = ["name"]
     filter_horizontal = ["members"]
 
