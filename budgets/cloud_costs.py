@@ -1,6 +1,6 @@
 """Pulling daily costs from AWS Cost Explorer into an organization's expenses (idempotent:
 each day × service × region is one expense with a stable external id, updated when Cost
-Explorer revises the day)."""
+Explorer revises the day, and removed when it revises the day's cost to zero)."""
 
 from datetime import timedelta
 
@@ -60,32 +60,68 @@ def revise(organization, pulled: list[Expense]) -> int:
     return revised
 
 
-def store(organization, records) -> tuple[int, int]:
-    """(created, revised): new days are inserted, stored ones updated where they changed."""
-    expenses = [expense_of(organization, record) for record in records]
+def zeroed(organization, answer: cost_explorer.DailyCosts, account_label: str) -> list[int]:
+    """The stored expenses of this account and metric, for a day the answer covers, that the
+    answer no longer has: Cost Explorer leaves out a cost revised to zero."""
+    if not answer.days:
+        return []
+    prefix, suffix = f"aws-ce:{account_label}:", f":{answer.metric}"
+    pulled = {record.external_id for record in answer.records}
+    # A day's expense starts at the organization's local midnight (or, stored before days were
+    # local, at UTC midnight): a day either side holds them all.
+    starts, ends = day_bounds(
+        min(answer.days) - timedelta(days=1),
+        max(answer.days) + timedelta(days=1),
+        organization.time_zone,
+    )
+    candidates = Expense.objects.for_org(organization).filter(
+        source=ExpenseSource.CLOUD,
+        incurred_at__gte=starts,
+        incurred_at__lt=ends,
+        external_id__startswith=prefix,
+    )
+    days = {day.isoformat() for day in answer.days}
+    return [
+        pk
+        for pk, external_id in candidates.values_list("pk", "external_id")
+        if external_id[len(prefix) : len(prefix) + 10] in days
+        and external_id.endswith(suffix)
+        and external_id not in pulled
+    ]
+
+
+def store(
+    organization, answer: cost_explorer.DailyCosts, account_label: str
+) -> tuple[int, int, int]:
+    """(created, revised, removed): new days are inserted, stored ones updated where they
+    changed, and those revised to zero removed."""
+    expenses = [expense_of(organization, record) for record in answer.records]
     with transaction.atomic():
         new = insert_new(organization, expenses)
         inserted = {id(expense) for expense in new}  # unsaved models are unhashable
         revised = revise(organization, [e for e in expenses if id(e) not in inserted])
-    if new or revised:
+        removed, _ = Expense.objects.filter(
+            pk__in=zeroed(organization, answer, account_label)
+        ).delete()
+    if new or revised or removed:
         queue_evaluation(organization.pk)
-    return len(new), revised
+    return len(new), revised, removed
 
 
 def pull(source: CloudCostSource, days: int, client=None, today=None) -> str:
     today = today or timezone.now().date()
     start, end = today - timedelta(days=days), today
     try:
-        records = cost_explorer.fetch_daily_costs(
+        answer = cost_explorer.fetch_daily_costs(
             start, end, client=client, account_id=source.account_label
         )
     except cost_explorer.CostExplorerError as exc:
         result = f"failed: {exc}"
     else:
-        created, revised = store(source.organization, records)
+        created, revised, removed = store(source.organization, answer, source.account_label)
         result = (
-            f"{created} new, {len(records) - created} already stored, {revised} of them "
-            f"revised ({start} to {end})"
+            f"{created} new, {len(answer.records) - created} already stored, {revised} of them "
+            f"revised, {removed} removed as revised to zero ({start} to {end})"
         )
     CloudCostSource.objects.filter(pk=source.pk).update(
         last_pulled_at=timezone.now(), last_result=result[:500]

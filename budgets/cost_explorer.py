@@ -52,6 +52,17 @@ class DailyCost:
     external_id: str  # "aws-ce:{account}:{day}:{service}:{region}:{metric}", stable across pulls
 
 
+@dataclass(frozen=True)
+class DailyCosts:
+    """One pull's answer: the costs, and every day Cost Explorer answered for. A day's answer is
+    complete once every page is read, so a cost stored earlier for one of `days` that is missing
+    from `records` has been revised to zero."""
+
+    records: list[DailyCost]
+    days: frozenset[date]
+    metric: str
+
+
 class CostExplorerError(Exception):
     """Cost Explorer could not be asked or had no answer: credentials, permission, connection,
     or data not yet available. The message says what to do about it."""
@@ -115,7 +126,7 @@ def fetch_daily_costs(
     metric: str = DEFAULT_METRIC,
     client=None,
     account_id: str = "",
-) -> list[DailyCost]:
+) -> DailyCosts:
     """Daily costs per service and region for the days from `start` up to, not including, `end`.
 
     `metric` is a Cost Explorer metric such as "UnblendedCost", "AmortizedCost" or
@@ -123,17 +134,21 @@ def fetch_daily_costs(
     Cost Explorer view is pulled); it does not filter. Groups with an amount of exactly zero are
     skipped; records keep AWS's order (by day, then group).
 
+    Returns the records and the days answered for (DailyCosts).
     Raises ValueError for an empty, reversed or longer than 366-day range, and CostExplorerError
     for credential, permission, connection and data-availability failures.
     """
     _check_range(start, end)
     with _ce_errors():
         client = client or boto3.client("ce", region_name=CE_REGION, config=CLIENT_CONFIG)
-        return [
-            record
-            for result in _results_by_time(client, start, end, metric)
-            for record in _daily_records(result, metric, account_id)
-        ]
+        results = list(_results_by_time(client, start, end, metric))
+    return DailyCosts(
+        records=[
+            record for result in results for record in _daily_records(result, metric, account_id)
+        ],
+        days=frozenset(date.fromisoformat(result["TimePeriod"]["Start"]) for result in results),
+        metric=metric,
+    )
 
 
 def _check_range(start: date, end: date) -> None:

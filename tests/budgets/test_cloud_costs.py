@@ -125,3 +125,66 @@ def test_a_day_counts_in_the_organizations_own_day(org_a, ce_client):
         2026, 11, 1, tzinfo=new_york
     )
     assert rollups.drift(org_a) == []
+
+
+def test_a_cost_revised_to_zero_is_removed_and_nothing_else(org_a, org_b, ce_client):
+    client, stubber = ce_client
+    s3 = "Amazon Simple Storage Service"
+    stubber.add_response(
+        "get_cost_and_usage", answer("2026-11-20", [(EC2, "us-east-1", "10"), (s3, "", "2")])
+    )
+    # Cost Explorer leaves out a cost revised to zero, or answers it as zero
+    stubber.add_response("get_cost_and_usage", answer("2026-11-20", [(s3, "", "0")]))
+    source = CloudCostSource.objects.create(organization=org_a, account_label="111")
+    cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 21))
+    day = Expense.objects.for_org(org_a).get(service=EC2).incurred_at
+    kept = [
+        # another account's, another metric's and a manual expense of the same day
+        Expense.objects.create(
+            organization=org_a,
+            amount=5,
+            incurred_at=day,
+            source="cloud",
+            external_id=f"aws-ce:222:2026-11-20:{EC2}:us-east-1:UnblendedCost",
+        ),
+        Expense.objects.create(
+            organization=org_a,
+            amount=6,
+            incurred_at=day,
+            source="cloud",
+            external_id=f"aws-ce:111:2026-11-20:{EC2}:us-east-1:AmortizedCost",
+        ),
+        Expense.objects.create(organization=org_a, amount=7, incurred_at=day, source="api"),
+        # the same account's cost of a day the answer does not cover
+        Expense.objects.create(
+            organization=org_a,
+            amount=8,
+            incurred_at=day,
+            source="cloud",
+            external_id=f"aws-ce:111:2026-11-19:{EC2}:us-east-1:UnblendedCost",
+        ),
+        # another organization's cost with the same id
+        Expense.objects.create(
+            organization=org_b,
+            amount=9,
+            incurred_at=day,
+            source="cloud",
+            external_id=f"aws-ce:111:2026-11-20:{EC2}:us-east-1:UnblendedCost",
+        ),
+    ]
+    again = cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 21))
+    assert again.startswith("0 new, 0 already stored, 0 of them revised, 2 removed")
+    assert sorted(Expense.objects.values_list("pk", flat=True)) == sorted(e.pk for e in kept)
+    assert rollups.drift(org_a) == [] and rollups.drift(org_b) == []
+    budget = Budget.objects.create(organization=org_a, name="Nov", amount=1000)
+    assert figures(budget, datetime(2026, 11, 21, 12, tzinfo=UTC)).spent == Decimal("26")
+
+
+def test_a_day_left_unanswered_keeps_its_costs(org_a, ce_client):
+    client, stubber = ce_client
+    stubber.add_response("get_cost_and_usage", answer("2026-11-20", [(EC2, "us-east-1", "10")]))
+    stubber.add_response("get_cost_and_usage", {"ResultsByTime": []})
+    source = CloudCostSource.objects.create(organization=org_a, account_label="1")
+    cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 21))
+    assert "0 removed" in cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 21))
+    assert Expense.objects.for_org(org_a).get().amount == Decimal("10")

@@ -136,7 +136,9 @@ def test_two_pages_from_moto_server_with_default_client(moto_url, monkeypatch):
 
     monkeypatch.setattr(boto3, "client", recording_client)
 
-    records = fetch_daily_costs(date(2026, 11, 1), date(2026, 11, 4))
+    answer = fetch_daily_costs(date(2026, 11, 1), date(2026, 11, 4))
+    records = answer.records
+    assert answer.days == {date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)}
 
     assert records == [
         cost("2026-11-01", EC2, "us-east-1", "12.3456789012"),
@@ -163,17 +165,18 @@ def test_two_pages_from_moto_server_with_default_client(moto_url, monkeypatch):
     assert client.meta.endpoint_url == moto_url
 
     # Re-pulling the same range asks the same two questions and gives the same records and ids.
-    again = fetch_daily_costs(date(2026, 11, 1), date(2026, 11, 4))
+    again = fetch_daily_costs(date(2026, 11, 1), date(2026, 11, 4)).records
     assert again == records
     assert [r.external_id for r in again] == [r.external_id for r in records]
     assert len({r.external_id for r in records}) == len(records)
 
     # Both queued pages were used up by the first pull: a new question gets moto's empty answer.
-    assert fetch_daily_costs(date(2026, 11, 1), date(2026, 11, 3)) == []
+    assert fetch_daily_costs(date(2026, 11, 1), date(2026, 11, 3)).records == []
 
 
 def test_empty_answer_from_moto_server(moto_url):
-    assert fetch_daily_costs(date(2026, 10, 1), date(2026, 11, 1)) == []
+    empty = fetch_daily_costs(date(2026, 10, 1), date(2026, 11, 1))
+    assert (empty.records, empty.days) == ([], frozenset())
 
 
 # --- request and parsing details with a Stubber -------------------------------------------------
@@ -225,7 +228,7 @@ def test_request_parameters_pages_and_parsing():
     )
 
     with stub:
-        records = fetch_daily_costs(
+        answer = fetch_daily_costs(
             date(2026, 10, 30),
             date(2026, 11, 1),
             metric=metric,
@@ -233,6 +236,7 @@ def test_request_parameters_pages_and_parsing():
             account_id="123456789012",
         )
         stub.assert_no_pending_responses()
+    records = answer.records
 
     def amortized(service, region, amount):
         return cost("2026-10-30", service, region, amount, metric=metric, account="123456789012")
@@ -241,7 +245,8 @@ def test_request_parameters_pages_and_parsing():
         amortized(EC2, "us-west-2", "7.25"),
         amortized(ROUTE53, "", "0.10"),
         amortized("AWS Support (Business)", "", "-3.5"),
-    ]  # 2026-10-31 only had a zero amount
+    ]  # 2026-10-31 only had a zero amount, but was answered for
+    assert (answer.days, answer.metric) == ({date(2026, 10, 30), date(2026, 10, 31)}, metric)
     assert records[0].external_id == (
         "aws-ce:123456789012:2026-10-30:Amazon Elastic Compute Cloud - Compute:us-west-2:"
         "AmortizedCost"
@@ -285,7 +290,7 @@ def test_366_days_is_allowed():
         "get_cost_and_usage", {"ResultsByTime": []}, params("2024-01-01", "2025-01-01")
     )
     with stub:
-        assert fetch_daily_costs(date(2024, 1, 1), date(2025, 1, 1), client=client) == []
+        assert fetch_daily_costs(date(2024, 1, 1), date(2025, 1, 1), client=client).records == []
         stub.assert_no_pending_responses()
 
 
