@@ -143,6 +143,8 @@ class ExpenseAdmin(OrgScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = ["import_batch", "created_by", "created_at"]
 
     def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
         super().save_model(request, obj, form, change)
         queue_evaluation(obj.organization_id)
 

@@ -324,7 +324,7 @@ def admin_expense(**changes):
     }
 
 
-def test_admin_expenses_follow_the_portals_rules(finance_client, org_a):
+def test_admin_expenses_follow_the_portals_rules(finance_client, finance, org_a):
     org_a.time_zone = "Asia/Tokyo"
     org_a.save()
     far = finance_client.post(
@@ -335,7 +335,14 @@ def test_admin_expenses_follow_the_portals_rules(finance_client, org_a):
     assert "between 2000" in far.context["adminform"].form.errors["incurred_at"][0]
     lowercase = finance_client.post("/admin/budgets/expense/add/", admin_expense(currency="usd"))
     assert lowercase.status_code == 302
-    assert list(Expense.objects.for_org(org_a).values_list("currency", flat=True)) == ["USD"]
+    [added] = Expense.objects.for_org(org_a)
+    assert (added.currency, added.created_by) == ("USD", finance)
+    edit = admin_expense(amount="90")
+    assert (
+        finance_client.post(f"/admin/budgets/expense/{added.pk}/change/", edit).status_code == 302
+    )
+    added.refresh_from_db()
+    assert (added.amount, added.created_by) == (Decimal("90"), finance)  # still who added it
 
 
 def test_admin_expense_writes_evaluate_alerts(
