@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 
 from budgets import cloud_costs, rollups, summary
-from budgets.cost_explorer import DailyCost
+from budgets.cost_explorer import DailyCost, DailyCosts
 from budgets.models import Budget, DailySpend, Expense
 from budgets.periods import current_period
 from budgets.spend import _daily_from_expenses, daily_spend, period_total
@@ -133,8 +133,11 @@ def test_cloud_cost_pull_counts_each_day_once(org_a):
         DailyCost(date(2026, 11, 9), "Amazon EC2", "us-east-1", Decimal("7"), "USD", False, "k1"),
         DailyCost(date(2026, 11, 9), "Amazon S3", "us-east-1", Decimal("1"), "USD", False, "k2"),
     ]
-    assert cloud_costs.store(org_a, records) == (2, 0)  # (created, revised)
-    assert cloud_costs.store(org_a, records + records) == (0, 0)
+    day = frozenset({date(2026, 11, 9)})
+    answer = DailyCosts(records, day, "UnblendedCost")
+    assert cloud_costs.store(org_a, answer, "") == (2, 0, 0)  # (created, revised, removed)
+    twice = DailyCosts(records + records, day, "UnblendedCost")
+    assert cloud_costs.store(org_a, twice, "") == (0, 0, 0)
     assert list(spent(org_a, date(2026, 11, 9))) == [(Decimal("8"), 2)]
 
 
