@@ -1,6 +1,7 @@
 """The daily roll-ups stay equal to the expenses through every way of writing them."""
 
 import dataclasses
+import io
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.contrib.admin.sites import site
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import RequestFactory
 
 from budgets import cloud_costs, rollups, summary
@@ -219,3 +222,28 @@ def test_saving_fields_the_rollups_ignore_leaves_them_alone(org_a, django_assert
     with django_assert_num_queries(1):
         made.save(update_fields=["description"])
     assert rollups.drift(org_a) == []
+
+
+def test_check_rollups_reports_and_repairs_what_differs(org_a, org_b):
+    expense(org_a, "10")
+    expense(org_b, "4")
+    out = io.StringIO()
+    call_command("check_rollups", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "org-a: roll-ups match the expenses",
+        "org-b: roll-ups match the expenses",
+    ]
+    # a write that went around the roll-ups (raw SQL, a restored backup)
+    DailySpend.objects.filter(organization=org_a).update(amount=Decimal("99"))
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="differ from the expenses for org-a; run again"):
+        call_command("check_rollups", stdout=out)
+    assert "org-a: 1 roll-up key(s) differ" in out.getvalue()
+    assert "stored (Decimal('99" in out.getvalue()
+    call_command("check_rollups", "--org", "org-a", "--repair", stdout=io.StringIO())
+    assert rollups.drift(org_a) == [] and list(spent(org_a, date(2026, 11, 10))) == [
+        (Decimal("10"), 1)
+    ]
+    assert list(spent(org_b, date(2026, 11, 10))) == [(Decimal("4"), 1)]
+    with pytest.raises(CommandError, match="No organization 'nope'"):
+        call_command("check_rollups", "--org", "nope")
