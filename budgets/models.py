@@ -105,9 +105,14 @@ class TagText(Func):
         return f"({tags} ->> %s)", (*params, self.key)
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        # Not a JSON path ('$."key"'): SQLite's has no way to quote a '"' in a key.
+        # Not a JSON path ('$."key"'): SQLite's has no way to quote a '"' in a key. json_each
+        # gives numbers as numbers and true/false as 1/0; as text they read as PostgreSQL's
+        # ->> gives them, so a tag 1 (from a FOCUS file) is "1" on both.
         tags, params = compiler.compile(self.get_source_expressions()[0])
-        sql = f"(SELECT value FROM json_each({tags}) WHERE key = %s)"  # noqa: S608 - a column
+        sql = (
+            "(SELECT CASE type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "  # noqa: S608
+            f"ELSE CAST(value AS TEXT) END FROM json_each({tags}) WHERE key = %s)"
+        )
         return sql, (*params, self.key)
 
 

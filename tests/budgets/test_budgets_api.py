@@ -285,6 +285,32 @@ def test_a_tag_key_is_only_ever_a_key(client, org_a, key):
     }
 
 
+def test_tag_values_that_are_not_text_match_as_they_read(client, org_a):
+    """A FOCUS file's tags may hold numbers and booleans, and an import keeps them: a budget or
+    a report asks for them as text, and gets the same answer on PostgreSQL and SQLite."""
+    tags = {"n": 1, "big": 1234567890123456789, "f": 1.5, "b": True, "off": False, "s": "1"}
+    for amount, tagged in ((10, tags), (20, {"n": 2})):
+        Expense.objects.create(
+            organization=org_a,
+            amount=amount,
+            incurred_at=timezone.now(),
+            source="import",
+            tags=tagged,
+        )
+    for key, value in (
+        ("n", "1"),
+        ("big", "1234567890123456789"),
+        ("f", "1.5"),
+        ("b", "true"),
+        ("off", "false"),
+        ("s", "1"),
+    ):
+        tagged = client.get(f"{API}/expenses/summary", {"tag": f"{key}={value}"}).json()
+        assert (key, tagged["total"]) == (key, "10.0000")
+    grouped = client.get(f"{API}/expenses/summary", {"group_by": "tag:n"}).json()
+    assert {g["key"]: g["total"] for g in grouped["groups"]} == {"1": "10.0000", "2": "20.0000"}
+
+
 def test_tag_keys_with_control_characters_are_400(client):
     made = client.post(
         f"{API}/budgets/",
