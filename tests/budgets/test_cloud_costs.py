@@ -138,39 +138,22 @@ def test_a_cost_revised_to_zero_is_removed_and_nothing_else(org_a, org_b, ce_cli
     source = CloudCostSource.objects.create(organization=org_a, account_label="111")
     cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 21))
     day = Expense.objects.for_org(org_a).get(service=EC2).incurred_at
+
+    def stored(org, amount, external_id="", source="cloud"):
+        return Expense.objects.create(
+            organization=org, amount=amount, incurred_at=day, source=source, external_id=external_id
+        )
+
+    ec2 = f"{EC2}:us-east-1"
     kept = [
         # another account's, another metric's and a manual expense of the same day
-        Expense.objects.create(
-            organization=org_a,
-            amount=5,
-            incurred_at=day,
-            source="cloud",
-            external_id=f"aws-ce:222:2026-11-20:{EC2}:us-east-1:UnblendedCost",
-        ),
-        Expense.objects.create(
-            organization=org_a,
-            amount=6,
-            incurred_at=day,
-            source="cloud",
-            external_id=f"aws-ce:111:2026-11-20:{EC2}:us-east-1:AmortizedCost",
-        ),
-        Expense.objects.create(organization=org_a, amount=7, incurred_at=day, source="api"),
+        stored(org_a, 5, f"aws-ce:222:2026-11-20:{ec2}:UnblendedCost"),
+        stored(org_a, 6, f"aws-ce:111:2026-11-20:{ec2}:AmortizedCost"),
+        stored(org_a, 7, source="api"),
         # the same account's cost of a day the answer does not cover
-        Expense.objects.create(
-            organization=org_a,
-            amount=8,
-            incurred_at=day,
-            source="cloud",
-            external_id=f"aws-ce:111:2026-11-19:{EC2}:us-east-1:UnblendedCost",
-        ),
+        stored(org_a, 8, f"aws-ce:111:2026-11-19:{ec2}:UnblendedCost"),
         # another organization's cost with the same id
-        Expense.objects.create(
-            organization=org_b,
-            amount=9,
-            incurred_at=day,
-            source="cloud",
-            external_id=f"aws-ce:111:2026-11-20:{EC2}:us-east-1:UnblendedCost",
-        ),
+        stored(org_b, 9, f"aws-ce:111:2026-11-20:{ec2}:UnblendedCost"),
     ]
     again = cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 21))
     assert again.startswith("0 new, 0 already stored, 0 of them revised, 2 removed")
