@@ -6,7 +6,7 @@ from django_filters import ModelChoiceFilter, ModelMultipleChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
-MAX_ID = 2**63 - 1  # the largest primary key (a 64-bit signed column)
+from costsite.params import MAX_ID
 
 
 @extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID})

@@ -97,6 +97,15 @@ def test_csv_exports(client, alice, org_a, budget):
     assert "EC2,250.5000,1,USD" in csv_text
 
 
+@pytest.mark.parametrize("team", ["9223372036854775808", "9" * 5000, "0"])
+def test_a_team_id_no_row_can_have_is_ignored_not_a_500(client, alice, org_a, budget, team):
+    client.force_login(alice)
+    page = client.get("/o/org-a/expenses/", {"team": team})
+    assert page.status_code == 200 and "250.5000" in page.content.decode()
+    export = client.get("/o/org-a/expenses/export.csv", {"team": team})
+    assert "250.500000000000" in b"".join(export.streaming_content).decode()
+
+
 def test_report_with_a_bad_range_says_why(client, alice, org_a):
     client.force_login(alice)
     response = client.get("/o/org-a/reports/?start=2026-11-10&end=2026-11-01&group_by=day")
