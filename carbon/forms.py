@@ -4,6 +4,7 @@ from django import forms
 
 from carbon.models import check_thresholds
 from costsite.notify.models import Channel
+from costsite.orgs.models import Team
 from estimates.models import Provider, PurchaseOption
 
 PROVIDERS = [("", "—"), *Provider.choices]
@@ -63,6 +64,9 @@ class CarbonBudgetForm(forms.Form):
     period = forms.ChoiceField(
         choices=[("monthly", "Monthly"), ("quarterly", "Quarterly"), ("yearly", "Yearly")]
     )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, help_text="Only this team's jobs."
+    )
     thresholds = forms.CharField(
         max_length=60, initial="80, 100", help_text="Percentages that alert, comma-separated."
     )
@@ -72,14 +76,13 @@ class CarbonBudgetForm(forms.Form):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.for_org(organization)
         self.fields["channels"].queryset = Channel.objects.for_org(organization)
 
     def clean_thresholds(self):
         try:
-            values = sorted(
-                {int(v) for v in self.cleaned_data["thresholds"].split(",") if v.strip()}
-            )
+            values = [int(v) for v in self.cleaned_data["thresholds"].split(",") if v.strip()]
         except ValueError as exc:
             raise forms.ValidationError("Whole numbers, comma-separated.") from exc
-        check_thresholds(values)
-        return values
+        check_thresholds(values)  # as the API and admin do: a repeated one is an error
+        return sorted(values)

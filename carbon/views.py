@@ -118,7 +118,8 @@ def dashboard(request, org_slug):
             return redirect("carbon:dashboard", org_slug=org.slug)
     jobs = CarbonRecord.objects.for_org(org)
     budgets = [
-        (b, emitted(b)) for b in CarbonBudget.objects.for_org(org).select_related("organization")
+        (b, emitted(b))
+        for b in CarbonBudget.objects.for_org(org).select_related("organization", "team")
     ]
     by_month = records.totals(jobs, "month", org.time_zone)[-12:]
     return render(

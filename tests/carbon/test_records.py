@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from carbon.models import CarbonRecord
+from carbon.models import CarbonBudget, CarbonRecord
 from carbon.records import energy_from_samples
+from costsite.orgs.models import Team
 from tests.conftest import api_client
 
 API = "/api/v1/orgs/org-a/carbon/records"
@@ -222,19 +223,42 @@ def test_carbon_budget_alerts_once_per_threshold_and_period(
     assert figures["figures"]["percent_used"] > 100
 
 
-def test_carbon_budget_on_the_dashboard(client, org_a, alice, bob, carbon_catalog):
+def test_carbon_budget_on_the_dashboard(client, org_a, org_b, alice, bob, carbon_catalog):
     client.force_login(alice)
+    team = Team.objects.create(organization=org_a, name="Research")
     response = client.post(
         "/o/org-a/carbon/dashboard/",
-        {"name": "Quarter", "limit_kg": "500", "period": "quarterly", "thresholds": "75, 100"},
+        {
+            "name": "Quarter",
+            "limit_kg": "500",
+            "period": "quarterly",
+            "thresholds": "100, 75",
+            "team": team.pk,
+        },
     )
     assert response.status_code == 302
-    assert "Quarter" in client.get("/o/org-a/carbon/dashboard/").content.decode()
+    made = CarbonBudget.objects.for_org(org_a).get()
+    assert (made.team, made.thresholds) == (team, [75, 100])
+    assert "Quarter (Research)" in client.get("/o/org-a/carbon/dashboard/").content.decode()
     bad = client.post(
         "/o/org-a/carbon/dashboard/",
         {"name": "X", "limit_kg": "-1", "period": "monthly", "thresholds": "abc"},
     )
     assert {"limit_kg", "thresholds"} <= set(bad.context["form"].errors)
+    foreign = Team.objects.create(organization=org_b, name="Theirs")
+    refused = client.post(
+        "/o/org-a/carbon/dashboard/",
+        {
+            "name": "X",
+            "limit_kg": "1",
+            "period": "monthly",
+            "thresholds": "80, 80",
+            "team": foreign.pk,
+        },
+    )
+    errors = refused.context["form"].errors
+    assert set(errors) == {"team", "thresholds"} and "once" in errors["thresholds"][0]
+    assert CarbonBudget.objects.count() == 1
     client.force_login(bob)
     assert (
         client.post(
