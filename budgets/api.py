@@ -363,12 +363,13 @@ class ExpenseSerializer(OrgScopedSerializer):
                 {"incurred_at": ["Give incurred_at or charge_period_start."]}
             )
         when = attrs.get("incurred_at")
-        if when:
-            try:
-                check_plausible_time(when)
-            except DjangoValidationError as exc:
-                raise serializers.ValidationError({"incurred_at": exc.messages}) from exc
         end = attrs.get("charge_period_end")
+        for field, value in (("incurred_at", when), ("charge_period_end", end)):
+            try:
+                if value:
+                    check_plausible_time(value)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({field: exc.messages}) from exc
         if end and when and end < when:
             raise serializers.ValidationError({"charge_period_end": ["Before the start."]})
         if attrs.get("amount") == 0:

@@ -163,6 +163,10 @@ class ExpenseRules:
     def clean_incurred_at(self):
         return check_plausible_time(self.cleaned_data["incurred_at"])
 
+    def clean_charge_period_end(self):
+        end = self.cleaned_data["charge_period_end"]
+        return end and check_plausible_time(end)
+
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("incurred_at"), cleaned.get("charge_period_end")

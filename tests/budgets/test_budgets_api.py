@@ -285,6 +285,16 @@ def test_a_tag_key_is_only_ever_a_key(client, org_a, key):
     }
 
 
+@pytest.mark.parametrize("end", ["9999-12-31T00:00:00Z", "1999-12-31T00:00:00Z"])
+def test_a_charge_period_end_is_a_plausible_time_too(client, org_a, end):
+    start = "2026-11-20T00:00:00Z"
+    body = expense(10, charge_period_end=end) | {"incurred_at": start}
+    response = client.post(f"{API}/expenses/", body)
+    assert response.status_code == 400
+    assert "between 2000 and a year from now" in response.json()["charge_period_end"][0]
+    assert not Expense.objects.exists()
+
+
 def test_tag_values_that_are_not_text_match_as_they_read(client, org_a):
     """A FOCUS file's tags may hold numbers and booleans, and an import keeps them: a budget or
     a report asks for them as text, and gets the same answer on PostgreSQL and SQLite."""

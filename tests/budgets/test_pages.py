@@ -342,6 +342,11 @@ def test_admin_expenses_follow_the_portals_rules(finance_client, finance, org_a)
     )
     assert far.status_code == 200
     assert "between 2000" in far.context["adminform"].form.errors["incurred_at"][0]
+    far_end = finance_client.post(
+        "/admin/budgets/expense/add/",
+        admin_expense(charge_period_end_0="9999-12-31", charge_period_end_1="23:00:00"),
+    )
+    assert "between 2000" in far_end.context["adminform"].form.errors["charge_period_end"][0]
     lowercase = finance_client.post("/admin/budgets/expense/add/", admin_expense(currency="usd"))
     assert lowercase.status_code == 302
     [added] = Expense.objects.for_org(org_a)
