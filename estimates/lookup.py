@@ -17,7 +17,8 @@ class CatalogueLookupError(ValueError):
         self.field = field
 
 
-def _suggest(value: str, choices: list[str], what: str, field: str) -> CatalogueLookupError:
+def suggest(value: str, choices: list[str], what: str, field: str) -> CatalogueLookupError:
+    """The error for a name not among `choices`: the closest ones, or the valid ones."""
     lowered = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(value.lower(), list(lowered), n=3, cutoff=0.6)
     if close:
@@ -37,7 +38,7 @@ def _find(rows: dict, name: str):
 def provider(value: str) -> str:
     value = (value or "").strip().lower()
     if value not in Provider.values:
-        raise _suggest(value, list(Provider.values), "provider", "provider")
+        raise suggest(value, list(Provider.values), "provider", "provider")
     return value
 
 
@@ -45,7 +46,7 @@ def region(catalogue, provider_code: str, code: str):
     regions = catalogue.regions.get(provider_code, {})
     match = _find(regions, code)
     if match is None:
-        raise _suggest(code, list(regions), f"{provider_code} region", "region")
+        raise suggest(code, list(regions), f"{provider_code} region", "region")
     return match
 
 
@@ -53,7 +54,7 @@ def instance_type(catalogue, provider_code: str, name: str):
     types = catalogue.instance_types.get(provider_code, {})
     match = _find(types, name)
     if match is None:
-        raise _suggest(name, list(types), f"{provider_code} instance type", "instance_type")
+        raise suggest(name, list(types), f"{provider_code} instance type", "instance_type")
     return match
 
 
@@ -64,7 +65,7 @@ def accelerator_names(catalogue, value: str) -> set[str]:
     names = {name for name, family in rows if value in (name.lower(), family.lower())}
     if not names:
         choices = sorted({name for name, _ in rows} | {family for _, family in rows})
-        raise _suggest(value, choices, "accelerator", "accelerator")
+        raise suggest(value, choices, "accelerator", "accelerator")
     return names
 
 

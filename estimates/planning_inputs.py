@@ -186,8 +186,28 @@ class NameField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+class AcceleratorNameField(NameField):
+    """The accelerator a run used, by its exact name. A family ("A100") names no one
+    accelerator, so the error lists the family's; any other unknown name gets the closest."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError:
+            if not isinstance(data, str) or "\x00" in data:
+                raise
+        rows = list(self.get_queryset().values_list("name", "family"))
+        family = sorted(name for name, family in rows if family.lower() == data.strip().lower())
+        if family:
+            raise serializers.ValidationError(
+                f"{data!r} is a family: name the accelerator, one of {', '.join(family)}."
+            )
+        names = [name for name, _ in rows]
+        raise serializers.ValidationError(str(lookup.suggest(data, names, "accelerator", "")))
+
+
 class TrainingRunSerializer(OrgScopedSerializer):
-    accelerator = NameField(slug_field="name", queryset=Accelerator.objects.all())
+    accelerator = AcceleratorNameField(slug_field="name", queryset=Accelerator.objects.all())
     team = OrgPrimaryKeyField(queryset=Team.objects.all(), required=False, allow_null=True)
     params = serializers.FloatField(
         min_value=1, max_value=MAX_PARAMS, required=False, allow_null=True

@@ -314,6 +314,13 @@ def test_runs_page_records_and_shows_the_learned_efficiency(client, alice, bob, 
     assert a100["efficiency_one_gpu"] == pytest.approx(0.45, rel=1e-4) and a100["runs"] == 1
     bad = client.post(f"/o/{org_a.slug}/estimates/runs/", {**body, "gpu_hours": "0.001"})
     assert "gpu_hours" in bad.context["form"].errors
+    # a run names the accelerator it used: a family or a near miss says which ones there are
+    for name, message in (
+        ("A100", "'A100' is a family: name the accelerator, one of A100-40GB, A100-80GB."),
+        ("A100-80G", "Unknown accelerator 'A100-80G'; did you mean A100-80GB"),
+    ):
+        bad = client.post(f"/o/{org_a.slug}/estimates/runs/", {**body, "accelerator": name})
+        assert bad.context["form"].errors["accelerator"][0].startswith(message)
     client.force_login(bob)  # a viewer sees, cannot record
     assert client.get(f"/o/{org_a.slug}/estimates/runs/").context["form"] is None
     assert client.post(f"/o/{org_a.slug}/estimates/runs/", body).status_code == 403
