@@ -257,8 +257,6 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
-if env_bool("Q_SYNC", False):
-    Q_CLUSTER["sync"] = True
 
 # --- costsite ----------------------------------------------------------------------------------
 # Webhook targets on loopback/private/link-local/metadata addresses are refused unless this is set.
@@ -271,8 +269,6 @@ COSTSITE_INVITATION_DAYS = int(os.environ.get("COSTSITE_INVITATION_DAYS", "7"))
 COSTSITE_LOGIN_MAX_FAILURES = int(os.environ.get("COSTSITE_LOGIN_MAX_FAILURES", "5"))
 COSTSITE_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("COSTSITE_LOGIN_MAX_FAILURES_PER_IP", "20"))
 COSTSITE_LOGIN_WINDOW_MINUTES = int(os.environ.get("COSTSITE_LOGIN_WINDOW_MINUTES", "15"))
-# Public base URL used in links sent by email (invitations); pages use the request's host.
-COSTSITE_BASE_URL = os.environ.get("COSTSITE_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

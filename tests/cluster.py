@@ -30,7 +30,7 @@ def database_url() -> str:
 def qcluster(broker: str, monkeypatch, **extra_env):
     """Start a cluster on this test database; tasks enqueued here go to it, not inline."""
     monkeypatch.setattr(Conf, "SYNC", False)
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "Q_SYNC"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}}
     env |= {"DEBUG": "1", "DATABASE_URL": database_url(), "Q_WORKERS": "1", **extra_env}
     if broker == "redis":
         redis.from_url(REDIS_TEST_URL).flushdb()

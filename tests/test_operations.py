@@ -1,6 +1,7 @@
 """Health probes, settings, management commands."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -100,6 +101,16 @@ def test_check_deploy_is_clean_with_real_production_values():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_every_environment_variable_the_settings_read_is_documented():
+    settings_py = (ROOT / "costsite" / "settings.py").read_text()
+    read = set(re.findall(r'os\.environ\.get\(\s*"([A-Z0-9_]+)"', settings_py))
+    read |= set(re.findall(r'env_(?:bool|list)\(\s*"([A-Z0-9_]+)"', settings_py))
+    assert {"DEBUG", "SECRET_KEY", "REDIS_URL", "SECURE_HSTS_PRELOAD"} <= read  # the patterns work
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("## Operations", 1)[0]
+    assert sorted(read - set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))) == []
 
 
 def test_createorg_creates_the_owner_and_refuses_duplicates(db, capsys):

@@ -51,7 +51,7 @@ def gunicorn(workers=2):
     """gunicorn with production settings on the test database: long-lived connections
     (conn_max_age), so the cut kills sessions the workers will reuse."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "REDIS_URL", "Q_SYNC"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "REDIS_URL"}}
     env |= {
         "DEBUG": "0",
         "SECRET_KEY": settings.SECRET_KEY,  # API tokens are keyed with it
