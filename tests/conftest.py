@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.utils import timezone
 from django_q.conf import Conf
 from rest_framework.test import APIClient
@@ -38,6 +40,11 @@ def _test_settings(settings, monkeypatch):
     monkeypatch.setattr(CallerRateThrottle, "THROTTLE_RATES", {"caller": "100000/min"})
     # Tasks run inline (DESIGN.md §5); tests/test_qcluster.py runs a real cluster.
     monkeypatch.setattr(Conf, "SYNC", True)
+    # Each test starts with an empty cache: sign-in failures, throttle counters and version
+    # counters of one test must not reach the next. Only the in-process cache: never a Redis
+    # that REDIS_URL may point at.
+    if isinstance(cache, LocMemCache):
+        cache.clear()
 
 
 FIXTURE_CATALOG = Path(__file__).resolve().parent / "estimates" / "fixture_catalog"
