@@ -4,6 +4,7 @@ from django.conf import settings
 from budgets import allocation
 from budgets.models import AlertRule, Budget, Expense
 from budgets.summary import GROUPS, usable_tag_key
+from costsite.fields import RowsField
 from costsite.notify.models import Channel
 from costsite.orgs.models import Team
 from costsite.periods import Period, check_plausible_time
@@ -128,6 +129,7 @@ class AlertRuleForm(OrgForm):
     class Meta:
         model = AlertRule
         fields = ["percent", "kind", "channels"]
+        field_classes = {"channels": RowsField}
         widgets = {"channels": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, budget, **kwargs):

@@ -3,6 +3,7 @@
 from django import forms
 
 from carbon.models import check_thresholds
+from costsite.fields import RowsField
 from costsite.notify.models import Channel
 from costsite.orgs.models import Team
 from estimates.models import Provider, PurchaseOption
@@ -70,7 +71,7 @@ class CarbonBudgetForm(forms.Form):
     thresholds = forms.CharField(
         max_length=60, initial="80, 100", help_text="Percentages that alert, comma-separated."
     )
-    channels = forms.ModelMultipleChoiceField(
+    channels = RowsField(
         queryset=Channel.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 

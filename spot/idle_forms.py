@@ -2,6 +2,7 @@
 
 from django import forms
 
+from costsite.fields import RowsField
 from spot import idle
 from spot.models import IdleResource
 
@@ -28,7 +29,7 @@ class IdleScanForm(forms.Form):
 class IdleDeleteForm(forms.Form):
     """The resources to delete; without `confirm` the page asks for confirmation first."""
 
-    resources = forms.ModelMultipleChoiceField(
+    resources = RowsField(
         queryset=IdleResource.objects.none(),
         error_messages={
             "required": "Select at least one resource to delete.",

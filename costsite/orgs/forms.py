@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 
 from costsite.accounts.models import User
+from costsite.fields import RowsField
 from costsite.orgs.models import (
     TEAM_NAME_TAKEN,
     Membership,
@@ -60,7 +61,7 @@ class RoleForm(forms.Form):
 
 
 class TeamForm(forms.ModelForm):
-    members = forms.ModelMultipleChoiceField(
+    members = RowsField(
         queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
