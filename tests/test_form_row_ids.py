@@ -22,8 +22,7 @@ def owner(client, alice):
 
 def posts(org, alice):
     """(url, form data, the field given the bad id, the form's name in the page) per page."""
-    channel = create_channel(org, "Ops", ChannelKind.EMAIL, "ops@example.com")
-    budget = Budget.objects.create(organization=org, name="B", amount=Decimal("100"))
+    create_channel(org, "Ops", ChannelKind.EMAIL, "ops@example.com")
     team = Team.objects.create(organization=org, name="T")
     resource = new_idle_resource(org, alice)
     carbon = {"name": "C", "limit_kg": "100", "period": "monthly", "thresholds": "80"}
@@ -32,13 +31,12 @@ def posts(org, alice):
         (f"/o/org-a/teams/{team.pk}/", {"name": "T"}, "members", "form"),
         ("/o/org-a/carbon/dashboard/", carbon, "channels", "form"),
         ("/o/org-a/spot/idle/delete/", {"scan": resource.scan_id}, "resources", "delete_form"),
-    ], channel
+    ]
 
 
 @pytest.mark.parametrize("bad", BAD_IDS)
 def test_an_id_no_row_can_have_is_a_form_error(owner, org_a, alice, bad):
-    cases, _ = posts(org_a, alice)
-    for url, data, field, name in cases:
+    for url, data, field, name in posts(org_a, alice):
         response = owner.post(url, {**data, field: bad})
         assert response.status_code in (200, 400), (url, response.status_code)
         form = response.context[name]
