@@ -57,6 +57,17 @@ def add_errors(form, errors: dict):
             form.add_error(field if field in form.fields else None, text)
 
 
+def add_test_errors(form, rows, errors) -> None:
+    """A CI plan's `tests` errors on the page: those of one test (a list with an entry per test,
+    or {index: errors}) beside its row; those about the plan (text) above the form."""
+    entries = errors.items() if isinstance(errors, dict) else enumerate(errors or [])
+    for index, entry in entries:
+        if isinstance(entry, dict):
+            add_errors(rows[int(index)], entry)
+        elif entry:
+            form.add_error(None, str(entry))
+
+
 def computation_page(request, org_slug, kind, form_class, template):
     """GET shows the form; POST (or GET with ?provider=…) computes, and saves when asked."""
     org, me = org_for_user(request, org_slug)
@@ -158,17 +169,14 @@ def ci_plan_page(request, org_slug):
             inputs["providers"] = [inputs["provider"]]
         if inputs.get("region"):
             inputs["regions"] = [inputs["region"]]
-        inputs["tests"] = [clean_for_api(f) for f in formset.forms if f.cleaned_data]
+        filled = [f for f in formset.forms if f.cleaned_data]  # the tests, as the API numbers them
+        inputs["tests"] = [clean_for_api(f) for f in filled]
         try:
             inputs, result = computations.run("ci_plan", org, inputs)
         except computations.InvalidInput as exc:
             test_errors = exc.errors.pop("tests", None)
             add_errors(form, exc.errors)
-            if isinstance(test_errors, list):  # one entry per test, or {index: errors}
-                test_errors = dict(enumerate(test_errors))
-            if isinstance(test_errors, dict):
-                for index, errors in test_errors.items():
-                    add_errors(formset.forms[int(index)], errors or {})
+            add_test_errors(form, filled, test_errors)
         else:
             saved = maybe_save(request, org, me, "ci_plan", inputs, result, save_form)
             if saved:

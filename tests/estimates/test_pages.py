@@ -144,6 +144,36 @@ def test_ci_plan_row_errors_stay_on_their_row(logged_in):
     assert "accelerator" in response.context["formset"].forms[0].errors
 
 
+UNIT_TEST_ROW = {"test_type": "unit", "runs_per_week": "10", "minutes_per_run": "5", "shards": "1"}
+
+
+@pytest.mark.parametrize("region", ["zz-nowhere-1", "1e308", "x" * 40])
+def test_a_ci_plan_no_instance_can_run_says_so_above_the_form(logged_in, region):
+    row = {f"tests-0-{name}": value for name, value in UNIT_TEST_ROW.items()}
+    response = logged_in.post(
+        "/o/org-a/estimates/ci-plan/",
+        ci_plan_form({"region": region, "tests-0-name": "unit", **row}),
+    )
+    assert response.status_code == 200 and response.context["result"] is None
+    assert "unit: no instance in the catalogue meets its needs." in (
+        response.context["form"].non_field_errors()
+    )
+
+
+def test_a_ci_plan_error_goes_to_its_row_past_a_blank_one(logged_in):
+    """The API numbers the filled rows only: the third row, after a blank second one, is the
+    API's second test."""
+    first = {f"tests-0-{name}": value for name, value in UNIT_TEST_ROW.items()}
+    third = {f"tests-2-{name}": value for name, value in UNIT_TEST_ROW.items()}
+    data = ci_plan_form(
+        {"tests-0-name": "unit", **first, "tests-1-shards": "1", "tests-2-name": "gpu", **third}
+    )
+    data |= {"tests-TOTAL_FORMS": "3", "tests-2-accelerator": "NO-SUCH-GPU"}
+    forms = logged_in.post("/o/org-a/estimates/ci-plan/", data).context["formset"].forms
+    assert "Unknown accelerator" in forms[2].errors["accelerator"][0]
+    assert not forms[0].errors and not forms[1].errors
+
+
 def test_catalogue_page_filters_and_shows_freshness(logged_in):
     page = logged_in.get("/o/org-a/estimates/catalogue/?provider=gcp").content.decode()
     assert "<td>a2-highgpu-1g</td>" in page and "<td>p3.2xlarge</td>" not in page
