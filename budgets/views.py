@@ -33,7 +33,7 @@ from costsite.orgs import audit
 from costsite.orgs.access import org_for_user
 from costsite.orgs.models import AuditAction
 from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
-from costsite.params import is_id
+from costsite.params import filter_by_text, is_id
 from costsite.periods import local_today
 
 
@@ -234,7 +234,7 @@ def filtered_expenses(org, params):
     expenses = Expense.objects.for_org(org).select_related("team")
     for name in ("provider", "service", "region", "purchase_type", "source", "currency"):
         if params.get(name):
-            expenses = expenses.filter(**{name: params[name]})
+            expenses = filter_by_text(expenses, **{name: params[name]})
     if is_id(params.get("team", "")):
         expenses = expenses.filter(team_id=int(params["team"]))
     return expenses

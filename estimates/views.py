@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from costsite.orgs.access import org_for_user
 from costsite.orgs.roles import FINANCE_WRITERS, OPERATORS
+from costsite.params import filter_by_text
 from estimates import computations, org_prices
 from estimates.forms import (
     CiPlanForm,
@@ -274,8 +275,8 @@ def catalogue(request, org_slug):
             "providers": Provider.choices,
             "options": PurchaseOption.choices,
             "filters": params,
-            "storage_rates": StorageRate.objects.filter(**where).select_related("region"),
-            "egress_rates": EgressRate.objects.filter(**where).select_related("region"),
+            "storage_rates": filter_by_text(StorageRate.objects, **where).select_related("region"),
+            "egress_rates": filter_by_text(EgressRate.objects, **where).select_related("region"),
             "accelerators": [
                 a
                 for a in Accelerator.objects.all()

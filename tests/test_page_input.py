@@ -1,11 +1,19 @@
-"""Checkbox lists of rows on every page (costsite.fields.RowsField): an id no row can have is a
-form error, never a query (past 64 bits, a 500 on SQLite)."""
+"""Odd input that every app's pages share a rule for.
 
+- Checkbox lists of rows (costsite.fields.RowsField): an id no row can have is a form error,
+  never a query (past 64 bits, a 500 on SQLite).
+- Text filters in the query string (costsite.params.filter_by_text): a NUL matches nothing and
+  never reaches the database (PostgreSQL refuses it: a 500).
+"""
+
+from contextlib import nullcontext
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
-from budgets.models import Budget
+from budgets.models import Budget, Expense
 from costsite.notify.channels import create_channel
 from costsite.notify.models import ChannelKind
 from costsite.orgs.models import Team
@@ -50,3 +58,35 @@ def test_an_alert_rules_channel_no_row_can_have_is_refused(owner, org_a, bad):
     response = owner.post(f"/o/org-a/budgets/{budget.pk}/rules/", data, follow=True)
     assert response.status_code == 200 and not budget.alert_rules.exists()
     assert "channels:" in response.content.decode()
+
+
+def refuse_nul(execute, sql, params, many, context):
+    """PostgreSQL's refusal of NUL in a parameter, on SQLite too."""
+    for value in [v for row in params for v in row] if many else params or ():
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+    return execute(sql, params, many, context)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        *[
+            f"/o/org-a/expenses/?{name}=a%00b"
+            for name in ("provider", "service", "region", "source", "currency", "purchase_type")
+        ],
+        "/o/org-a/expenses/export.csv?provider=a%00b",
+        "/o/org-a/estimates/catalogue/?region=a%00b",
+        "/o/org-a/estimates/catalogue/?provider=a%00b",
+    ],
+)
+def test_a_nul_in_a_text_filter_matches_nothing(owner, org_a, catalog, url):
+    Expense.objects.create(organization=org_a, amount=5, incurred_at=timezone.now(), source="api")
+    emulate = connection.vendor != "postgresql"
+    with connection.execute_wrapper(refuse_nul) if emulate else nullcontext():
+        response = owner.get(url)
+        body = (
+            b"".join(response.streaming_content) if response.streaming else response.content
+        ).decode()
+    assert response.status_code == 200
+    assert "5.0000" not in body and "5.000000000000" not in body
