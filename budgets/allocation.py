@@ -78,6 +78,10 @@ PRESET_SPLIT = [
     ("Accelerator validation", Decimal("0.20")),
     ("On-demand debugging", Decimal("0.15")),
 ]
+# The longest preset name whose allocations ("<name>: <activity>") still fit a budget's name.
+PRESET_NAME_LENGTH = Budget._meta.get_field("name").max_length - max(
+    len(f": {activity}") for activity, _ in PRESET_SPLIT
+)
 
 
 def create_preset(

@@ -136,7 +136,7 @@ class BudgetSerializer(OrgScopedSerializer):
 
 class PresetSerializer(OrgScopedFieldsMixin, serializers.Serializer):
     size = serializers.ChoiceField(choices=list(allocation.PRESET_TOTALS))
-    name = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=allocation.PRESET_NAME_LENGTH)
     team = OrgPrimaryKeyField(queryset=Team.objects.all(), required=False)
     currency = serializers.CharField(max_length=3, default="USD")
 

@@ -117,7 +117,7 @@ class PresetForm(forms.Form):
             ("large", "Large team: $10,000/month"),
         ]
     )
-    name = forms.CharField(max_length=100, initial="GPU CI")
+    name = forms.CharField(max_length=allocation.PRESET_NAME_LENGTH, initial="GPU CI")
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
 
     def __init__(self, *args, organization, **kwargs):

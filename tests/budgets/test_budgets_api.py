@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from budgets import alerts
@@ -177,6 +178,21 @@ def test_preset_creates_the_split_and_history(client, org_a, alice):
     client.patch(f"{API}/budgets/{parent.pk}/", {"amount": "2500.00"})
     change = BudgetChange.objects.filter(budget=parent, field="amount").first()
     assert (change.old_value, change.new_value, change.changed_by) == ("2000.00", "2500.00", alice)
+
+
+def test_a_preset_name_leaves_room_for_its_allocations_names(client, org_a, alice):
+    longest = "n" * 96  # 120 - len(": Accelerator validation")
+    made = client.post(f"{API}/budgets/presets", {"size": "small", "name": longest})
+    assert made.status_code == 201
+    names = Budget.objects.for_org(org_a).values_list("name", flat=True)
+    assert max(len(name) for name in names) == 120
+    too_long = client.post(f"{API}/budgets/presets", {"size": "small", "name": longest + "n"})
+    assert too_long.status_code == 400 and "name" in too_long.json()
+    assert Budget.objects.for_org(org_a).count() == 6
+    web = Client()
+    web.force_login(alice)
+    page = web.post("/o/org-a/budgets/presets/", {"size": "small", "name": longest + "n"})
+    assert "name" in page.context["form"].errors
 
 
 def test_custom_budgets_need_dates(client):
