@@ -267,12 +267,15 @@ class AlertSerializer(serializers.ModelSerializer):
             "acknowledged_at",
             "acknowledged_by",
             "snoozed_until",
+            "reminded_at",
         ]
         read_only_fields = fields
 
 
 class SnoozeSerializer(serializers.Serializer):
-    hours = serializers.IntegerField(min_value=1, max_value=24 * 90)
+    hours = serializers.IntegerField(
+        min_value=1, max_value=24 * 90, help_text="No reminder of the alert before then."
+    )
 
 
 @extend_schema_view(

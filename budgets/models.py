@@ -361,7 +361,10 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Reminders (budgets/reminders.py): an open alert is sent again each day until acknowledged;
+    # snoozing holds them until `snoozed_until`.
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 

@@ -1,6 +1,6 @@
 """django-q2 tasks of the budgets app; each takes ids and is safe to run twice."""
 
-from budgets import alerts, importer
+from budgets import alerts, importer, reminders
 from budgets.cloud_costs import pull
 from budgets.models import CloudCostSource
 
@@ -13,6 +13,11 @@ def evaluate_organization(organization_id: int) -> int:
 def evaluate_all_budgets() -> int:
     """Scheduled: forecasts move with time even without new expenses."""
     return len(alerts.evaluate_everything())
+
+
+def remind_open_alerts() -> int:
+    """Scheduled hourly: reminders of alerts nobody acknowledged (budgets/reminders.py)."""
+    return reminders.remind_open_alerts()
 
 
 def run_import(import_id: int) -> str:

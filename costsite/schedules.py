@@ -13,6 +13,7 @@ SCHEDULES = {
         Schedule.MINUTES,
         15,
     ),
+    "budgets: remind open alerts": ("budgets.tasks.remind_open_alerts", Schedule.HOURLY, None),
     "estimates: refresh AWS prices": (
         "estimates.tasks.refresh_aws_prices",
         Schedule.DAILY,

@@ -1,0 +1,73 @@
+"""Reminders of open budget alerts.
+
+An alert that is neither acknowledged nor snoozed is sent again to its rule's channels every
+REMIND_EVERY while its budget period lasts (event `budget.alert_reminder`). Snoozing an alert
+holds its reminders until the snooze ends; acknowledging it stops them. A reminder is claimed
+with a conditional UPDATE in the transaction that queues its deliveries, so several workers
+running the schedule at once send it once, and a worker dying in between sends nothing.
+"""
+
+import zoneinfo
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from budgets.alerts import message, payload
+from budgets.models import Alert
+from costsite.notify.delivery import notify
+
+REMIND_EVERY = timedelta(hours=24)
+EVENT = "budget.alert_reminder"
+
+
+def due(now) -> list[Alert]:
+    """Open alerts last sent at least REMIND_EVERY ago, not snoozed, in a period that has not
+    ended in their organization's time zone."""
+    cutoff = now - REMIND_EVERY
+    candidates = (
+        Alert.objects.filter(
+            acknowledged_at__isnull=True,
+            period_end__gte=now.date() - timedelta(days=1),  # a day's margin for time zones
+        )
+        .filter(Q(reminded_at__lte=cutoff) | Q(reminded_at__isnull=True, fired_at__lte=cutoff))
+        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
+        .select_related("budget__organization", "rule")
+        .order_by("pk")
+    )
+    return [alert for alert in candidates if alert.period_end >= now.astimezone(zone(alert)).date()]
+
+
+def zone(alert: Alert) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(alert.budget.organization.time_zone)
+
+
+def remind(alert: Alert, now) -> bool:
+    """Send one reminder of `alert`, unless another run did since it was read."""
+    with transaction.atomic():
+        claimed = Alert.objects.filter(
+            pk=alert.pk, acknowledged_at__isnull=True, reminded_at=alert.reminded_at
+        ).update(reminded_at=now)
+        if not claimed:
+            return False
+        budget = alert.budget
+        title, text = message(alert, budget)
+        fired = timezone.localtime(alert.fired_at, zone(alert)).strftime("%Y-%m-%d %H:%M")
+        notify(
+            alert.rule.channels.select_related("organization"),
+            EVENT,
+            f"Reminder: {title}",
+            f"{text} Fired {fired}, not acknowledged yet: acknowledge or snooze it to stop "
+            "these reminders.",
+            {**payload(alert, budget), "reminder": True, "fired_at": alert.fired_at.isoformat()},
+            reverse("budgets:detail", args=[budget.organization.slug, budget.pk]),
+        )
+    return True
+
+
+def remind_open_alerts(now=None) -> int:
+    """Scheduled: send every due reminder; how many were sent."""
+    now = now or timezone.now()
+    return sum(remind(alert, now) for alert in due(now))
