@@ -1,13 +1,11 @@
 """REST API: budgets (with their figures), alert rules, alerts, expenses, imports, summary."""
 
 import copy
-from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from budgets import allocation, forms, importer, recording, saving, summary
+from budgets import allocation, forms, importer, recording, reminders, saving, summary
 from budgets.alerts import queue_evaluation
 from budgets.figures import figures
 from budgets.models import (
@@ -274,7 +272,9 @@ class AlertSerializer(serializers.ModelSerializer):
 
 class SnoozeSerializer(serializers.Serializer):
     hours = serializers.IntegerField(
-        min_value=1, max_value=24 * 90, help_text="No reminder of the alert before then."
+        min_value=1,
+        max_value=reminders.MAX_SNOOZE_HOURS,
+        help_text="No reminder of the alert before then.",
     )
 
 
@@ -294,9 +294,7 @@ class AlertViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, *args, **kwargs):
         alert = self.get_object()
-        Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=timezone.now(), acknowledged_by=request.user
-        )
+        reminders.acknowledge(alert, request.user)
         alert.refresh_from_db()
         return Response(AlertSerializer(alert).data)
 
@@ -306,8 +304,7 @@ class AlertViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         alert = self.get_object()
         form = SnoozeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        alert.snoozed_until = timezone.now() + timedelta(hours=form.validated_data["hours"])
-        alert.save(update_fields=["snoozed_until"])
+        reminders.snooze(alert, form.validated_data["hours"])
         return Response(AlertSerializer(alert).data)
 
 

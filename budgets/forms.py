@@ -138,9 +138,12 @@ class AlertRuleForm(OrgForm):
 
     def clean(self):
         cleaned = super().clean()
-        if AlertRule.objects.filter(
+        clash = AlertRule.objects.filter(
             budget=self.budget, kind=cleaned.get("kind"), percent=cleaned.get("percent")
-        ).exists():
+        )
+        if self.instance.pk:  # editing: the rule itself is no clash
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
             self.add_error("percent", "This budget has that rule already.")
         return cleaned
 
@@ -240,3 +243,11 @@ class ReportForm(forms.Form):
             "end": data["end"].isoformat(),
             "group_by": group_by,
         }
+
+
+class SnoozeForm(forms.Form):
+    hours = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(4, "4 hours"), (24, "1 day"), (72, "3 days"), (168, "1 week")],
+        initial=24,
+    )

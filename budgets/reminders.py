@@ -1,4 +1,5 @@
-"""Reminders of open budget alerts.
+"""Reminders of open budget alerts, and the actions that stop or hold them (the API's and the
+pages').
 
 An alert that is neither acknowledged nor snoozed is sent again to its rule's channels every
 REMIND_EVERY while its budget period lasts (event `budget.alert_reminder`). Snoozing an alert
@@ -21,6 +22,20 @@ from costsite.notify.delivery import notify
 
 REMIND_EVERY = timedelta(hours=24)
 EVENT = "budget.alert_reminder"
+MAX_SNOOZE_HOURS = 24 * 90
+
+
+def acknowledge(alert: Alert, user) -> None:
+    """Acknowledged once, by the first who does: no more reminders."""
+    Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), acknowledged_by=user
+    )
+
+
+def snooze(alert: Alert, hours: int) -> None:
+    """No reminder of `alert` for the next `hours`."""
+    alert.snoozed_until = timezone.now() + timedelta(hours=hours)
+    alert.save(update_fields=["snoozed_until"])
 
 
 def due(now) -> list[Alert]:

@@ -1,5 +1,5 @@
-"""Pages: budgets (list, detail with chart and alerts, edit, presets), expenses (list, add,
-export), billing import with progress, reports."""
+"""Pages: budgets (list, detail with chart and alerts, edit, presets, alert rules), expenses
+(list, add, delete, export), billing import with progress, reports."""
 
 import csv
 import itertools
@@ -9,13 +9,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.db import IntegrityError, transaction
+from django.http import HttpResponseBadRequest, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
-from budgets import allocation, charts, recording, saving
+from budgets import allocation, charts, recording, reminders, saving
 from budgets.alerts import queue_evaluation
 from budgets.api import start_import
 from budgets.figures import figures
@@ -26,12 +28,21 @@ from budgets.forms import (
     ImportForm,
     PresetForm,
     ReportForm,
+    SnoozeForm,
 )
-from budgets.models import Alert, AlertRule, Budget, Expense, ExpenseImport, ExpenseSource
+from budgets.models import (
+    Alert,
+    AlertRule,
+    Budget,
+    Expense,
+    ExpenseImport,
+    ExpenseSource,
+    PurchaseType,
+)
 from budgets.summary import SummaryError, SummaryQuery, summarize
 from costsite.orgs import audit
 from costsite.orgs.access import org_for_user
-from costsite.orgs.models import AuditAction
+from costsite.orgs.models import AuditAction, Team
 from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
 from costsite.params import filter_by_text, is_id
 from costsite.periods import local_today
@@ -103,6 +114,8 @@ def budget_detail(request, org_slug, budget_id):
             "rule_form": AlertRuleForm(budget=budget) if me.role in FINANCE_WRITERS else None,
             "can_edit": me.role in FINANCE_WRITERS,
             "can_ack": me.role in SPEND_WRITERS,
+            "snooze_form": SnoozeForm(),
+            "now": now,
         },
     )
 
@@ -208,6 +221,31 @@ def rule_create(request, org_slug, budget_id):
 
 
 @login_required
+def rule_edit(request, org_slug, rule_id):
+    org, me = org_for_user(request, org_slug, FINANCE_WRITERS)
+    rule = get_object_or_404(
+        AlertRule.objects.for_org(org).select_related("budget__organization"), pk=rule_id
+    )
+    data = request.POST if request.method == "POST" else None  # an empty POST: errors too
+    form = AlertRuleForm(data, instance=rule, budget=rule.budget)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():  # the rule and its channels, or neither
+                form.save()
+        except IntegrityError:  # the same threshold added meanwhile
+            form.add_error("percent", "This budget has that rule already.")
+        else:
+            queue_evaluation(org.pk)  # the new threshold may be crossed already
+            messages.success(request, "Alert rule saved.")
+            return redirect("budgets:detail", org_slug=org.slug, budget_id=rule.budget_id)
+    return render(
+        request,
+        "budgets/rule_form.html",
+        {"org": org, "me": me, "form": form, "rule": rule, "budget": rule.budget},
+    )
+
+
+@login_required
 @require_POST
 def rule_delete(request, org_slug, rule_id):
     org, _ = org_for_user(request, org_slug, FINANCE_WRITERS)
@@ -219,20 +257,40 @@ def rule_delete(request, org_slug, rule_id):
 @login_required
 @require_POST
 def alert_acknowledge(request, org_slug, alert_id):
+    alert = _alert(request, org_slug, alert_id)
+    reminders.acknowledge(alert, request.user)
+    return redirect("budgets:detail", org_slug=org_slug, budget_id=alert.budget_id)
+
+
+@login_required
+@require_POST
+def alert_snooze(request, org_slug, alert_id):
+    alert = _alert(request, org_slug, alert_id)
+    form = SnoozeForm(request.POST)
+    if form.is_valid():
+        reminders.snooze(alert, form.cleaned_data["hours"])
+        messages.success(request, f"No reminder of this alert for {form['hours'].value()} h.")
+    else:
+        messages.error(request, "; ".join(" ".join(v) for v in form.errors.values()))
+    return redirect("budgets:detail", org_slug=org_slug, budget_id=alert.budget_id)
+
+
+def _alert(request, org_slug, alert_id) -> Alert:
+    """An alert of the organization, for those who may acknowledge or snooze it."""
     org, _ = org_for_user(request, org_slug, SPEND_WRITERS)
-    alert = get_object_or_404(Alert.objects.for_org(org), pk=alert_id)
-    Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
-        acknowledged_at=timezone.now(), acknowledged_by=request.user
-    )
-    return redirect("budgets:detail", org_slug=org.slug, budget_id=alert.budget_id)
+    return get_object_or_404(Alert.objects.for_org(org), pk=alert_id)
 
 
 # --- Expenses ----------------------------------------------------------------------------------
 
 
+# The expense list's text filters; `team` (an id) and `page` come besides.
+EXPENSE_FILTERS = ("provider", "service", "region", "purchase_type", "source", "currency")
+
+
 def filtered_expenses(org, params):
     expenses = Expense.objects.for_org(org).select_related("team")
-    for name in ("provider", "service", "region", "purchase_type", "source", "currency"):
+    for name in EXPENSE_FILTERS:
         if params.get(name):
             expenses = filter_by_text(expenses, **{name: params[name]})
     if is_id(params.get("team", "")):
@@ -270,8 +328,38 @@ def expense_list(request, org_slug):
             "expenses": page,
             "filters": request.GET,
             "query": query.urlencode(),
+            "teams": Team.objects.for_org(org),
+            "purchase_types": PurchaseType.choices,
+            "can_delete": me.role in FINANCE_WRITERS,
         },
     )
+
+
+def expense_list_url(org, params) -> str:
+    """The expense list with the filters and page of `params` (nothing else: not a redirect
+    to anywhere a query string names)."""
+    query = QueryDict(mutable=True)
+    for name in (*EXPENSE_FILTERS, "team", "page"):
+        if params.get(name):
+            query[name] = params[name]
+    url = reverse("budgets:expenses", kwargs={"org_slug": org.slug})
+    return f"{url}?{query.urlencode()}" if query else url
+
+
+@login_required
+@require_POST
+def expense_delete(request, org_slug, expense_id):
+    """Delete one expense as the API does (same roles, audit event, roll-ups, evaluation), back
+    to the list with the filters of the query string the row's form posted to."""
+    org, _ = org_for_user(request, org_slug, FINANCE_WRITERS)
+    expense = get_object_or_404(Expense.objects.for_org(org), pk=expense_id)
+    audit.record(org, AuditAction.EXPENSE_DELETED, expense)
+    expense.delete()  # through ExpenseQuerySet.delete: the roll-ups follow
+    queue_evaluation(org.pk)
+    messages.success(
+        request, f"Deleted the expense of {expense.amount.normalize():f} {expense.currency}."
+    )
+    return redirect(expense_list_url(org, request.GET))
 
 
 class Echo:

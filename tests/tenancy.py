@@ -1557,3 +1557,49 @@ API_CASES += [
     ),
 ]
 PAGE_CASES += [Case("orgs:audit", "get", PAGE + "/settings/audit/", MANAGERS, 200)]
+
+
+# --- budgets: portal expense delete and alert rule edit ----------------------------------------
+
+PAGE_CASES += [
+    Case(
+        "budgets:expense-delete",
+        "post",
+        PAGE + "/expenses/{id}/delete/",
+        FINANCE_WRITERS,
+        302,
+        obj=new_expense,
+    ),
+    Case(
+        "budgets:rule-edit",
+        "get",
+        PAGE + "/budgets/rules/{id}/edit/",
+        FINANCE_WRITERS,
+        200,
+        obj=new_rule,
+    ),
+    Case(
+        "budgets:rule-edit",
+        "post",
+        PAGE + "/budgets/rules/{id}/edit/",
+        FINANCE_WRITERS,
+        302,
+        {"percent": "90", "kind": "forecast"},
+        obj=new_rule,
+    ),
+]
+
+
+# --- budgets: snoozing an alert's reminders -----------------------------------------------------
+
+PAGE_CASES += [
+    Case(
+        "budgets:alert-snooze",
+        "post",
+        P + "/budgets/alerts/{id}/snooze/",
+        SPEND_WRITERS,
+        302,
+        {"hours": "24"},
+        obj=new_alert,
+    ),
+]

@@ -94,3 +94,22 @@ def test_the_schedule_runs_reminders(db):
 
     func, kind, _ = SCHEDULES["budgets: remind open alerts"]
     assert (func, kind) == ("budgets.tasks.remind_open_alerts", "H")
+
+
+def test_the_budget_page_snoozes_and_acknowledges(client, alert, org_a, member):
+    finance = member(org_a, "finance")
+    client.force_login(finance)
+    page = f"/o/org-a/budgets/{alert.budget_id}/"
+    assert "Snooze" in client.get(page).content.decode()
+    refused = client.post(f"/o/org-a/budgets/alerts/{alert.pk}/snooze/", {"hours": "5"})
+    assert refused.status_code == 302
+    alert.refresh_from_db()
+    assert alert.snoozed_until is None
+    client.post(f"/o/org-a/budgets/alerts/{alert.pk}/snooze/", {"hours": "72"})
+    alert.refresh_from_db()
+    assert alert.snoozed_until > FIRED + timedelta(hours=72)
+    assert "snoozed until" in client.get(page).content.decode()
+    client.post(f"/o/org-a/budgets/alerts/{alert.pk}/acknowledge/")
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == finance
+    assert "Snooze" not in client.get(page).content.decode().split("Alert history")[1]
