@@ -26,6 +26,7 @@ from carbon.models import (
     CarbonAlert,
     CarbonBudget,
     CarbonRecord,
+    check_period,
     check_thresholds,
 )
 from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, crud_schema
@@ -369,8 +370,10 @@ class CarbonBudgetSerializer(OrgScopedSerializer):
         period = attrs.get("period", getattr(self.instance, "period", Period.MONTHLY))
         start = attrs.get("start", getattr(self.instance, "start", None))
         end = attrs.get("end", getattr(self.instance, "end", None))
-        if period == Period.CUSTOM and (not start or not end or end < start):
-            raise serializers.ValidationError({"end": ["A custom period needs start ≤ end."]})
+        try:
+            check_period(period, start, end)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
         return attrs
 
 

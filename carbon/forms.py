@@ -2,7 +2,7 @@
 
 from django import forms
 
-from carbon.models import check_thresholds
+from carbon.models import CarbonBudget, check_thresholds
 from costsite.fields import RowsField
 from costsite.notify.models import Channel
 from costsite.orgs.models import Team
@@ -59,26 +59,41 @@ class GreenRegionsForm(forms.Form):
     )
 
 
-class CarbonBudgetForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    limit_kg = forms.FloatField(min_value=0.001, label="Limit (kg CO2e)")
-    period = forms.ChoiceField(
-        choices=[("monthly", "Monthly"), ("quarterly", "Quarterly"), ("yearly", "Yearly")]
-    )
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, help_text="Only this team's jobs."
-    )
+class CarbonBudgetForm(forms.ModelForm):
+    """Create (dashboard) and edit a carbon budget. The rules are the API's and the admin's:
+    thresholds by check_thresholds, dates by check_supported_day (model field validators) and
+    a custom period's dates by check_period (CarbonBudget.clean)."""
+
+    limit_kg = forms.FloatField(min_value=0.001, max_value=1e12, label="Limit (kg CO2e)")
     thresholds = forms.CharField(
-        max_length=60, initial="80, 100", help_text="Percentages that alert, comma-separated."
+        max_length=60,
+        required=False,
+        help_text="Percentages that alert, comma-separated (none: no alerts).",
     )
     channels = RowsField(
         queryset=Channel.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
+    class Meta:
+        model = CarbonBudget
+        fields = ["name", "team", "limit_kg", "period", "start", "end", "thresholds", "channels"]
+        help_texts = {
+            "team": "Only this team's jobs.",
+            "start": "Custom period only: its first day.",
+            "end": "Custom period only: its last day.",
+        }
+        widgets = {
+            "start": forms.DateInput(attrs={"type": "date"}),
+            "end": forms.DateInput(attrs={"type": "date"}),
+        }
+
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
+        self.organization = organization
         self.fields["team"].queryset = Team.objects.for_org(organization)
         self.fields["channels"].queryset = Channel.objects.for_org(organization)
+        shown = self.instance.thresholds if self.instance.pk else [80, 100]
+        self.initial["thresholds"] = ", ".join(str(v) for v in shown)
 
     def clean_thresholds(self):
         try:
@@ -87,3 +102,7 @@ class CarbonBudgetForm(forms.Form):
             raise forms.ValidationError("Whole numbers, comma-separated.") from exc
         check_thresholds(values)  # as the API and admin do: a repeated one is an error
         return sorted(values)
+
+    def save(self, commit=True):
+        self.instance.organization = self.organization
+        return super().save(commit)

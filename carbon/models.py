@@ -169,6 +169,14 @@ def check_thresholds(value) -> None:
         raise ValidationError("Each threshold once.")
 
 
+def check_period(period: str, start, end) -> None:
+    """The dates of a carbon budget's period: a custom one needs both, start no later than end
+    (the others ignore them). The API's serializer, the portal form and the admin (through
+    CarbonBudget.clean) all apply this one rule."""
+    if period == Period.CUSTOM and (not start or not end or end < start):
+        raise ValidationError({"end": ["A custom period needs start ≤ end."]})
+
+
 class CarbonBudget(models.Model):
     """An emissions limit per period (kg CO2e), with alert thresholds in percent."""
 
@@ -202,6 +210,9 @@ class CarbonBudget(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.limit_kg} kg CO2e per {self.period}"
+
+    def clean(self):
+        check_period(self.period, self.start, self.end)
 
 
 class CarbonAlert(models.Model):

@@ -1,9 +1,13 @@
-"""Pages: footprint calculator, greener-region finder."""
+"""Pages: footprint calculator, greener-region finder, dashboard with carbon budgets (create,
+edit, delete), job records (list, delete)."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
 from rest_framework.exceptions import ValidationError
 
 from carbon import equivalents, green_regions, records
@@ -12,10 +16,11 @@ from carbon.budgets import emitted, queue_evaluation
 from carbon.footprint import FootprintError, compute
 from carbon.forms import CarbonBudgetForm, FootprintForm, GreenRegionsForm
 from carbon.inputs import FootprintInput
-from carbon.models import CarbonAlert, CarbonBudget, CarbonRecord
+from carbon.models import CarbonAlert, CarbonBudget, CarbonRecord, RecordSource
 from carbon.overview import month_to_date
 from costsite.orgs.access import org_for_user
-from costsite.orgs.roles import FINANCE_WRITERS
+from costsite.orgs.models import Team
+from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
 from estimates.compare import Requirements
 from estimates.forms import clean_for_api
 from estimates.offers import offer_table
@@ -111,10 +116,7 @@ def dashboard(request, org_slug):
         if not can_edit:
             raise PermissionDenied("Only owners, admins and finance manage carbon budgets.")
         if form.is_valid():
-            data = dict(form.cleaned_data)
-            channels = data.pop("channels")
-            CarbonBudget.objects.create(organization=org, **data).channels.set(channels)
-            queue_evaluation(org.pk)
+            save_budget(form)
             return redirect("carbon:dashboard", org_slug=org.slug)
     jobs = CarbonRecord.objects.for_org(org)
     budgets = [
@@ -138,6 +140,7 @@ def dashboard(request, org_slug):
             "alerts": CarbonAlert.objects.for_org(org).select_related("budget")[:20],
             "form": form,
             "can_edit": can_edit,
+            "can_delete_records": me.role in SPEND_WRITERS,
             "chart": {
                 "type": "bar",
                 "title": "kg CO2e by month",
@@ -154,9 +157,76 @@ def dashboard(request, org_slug):
     )
 
 
+def save_budget(form: CarbonBudgetForm) -> CarbonBudget:
+    """Save a valid budget form (new or edited) and re-evaluate the organization's budgets."""
+    budget = form.save()
+    queue_evaluation(budget.organization_id)
+    return budget
+
+
+@login_required
+def budget_edit(request, org_slug, budget_id):
+    org, me = org_for_user(request, org_slug, FINANCE_WRITERS)
+    budget = get_object_or_404(CarbonBudget.objects.for_org(org), pk=budget_id)
+    title = f"Edit {budget.name}"  # before the form changes the instance
+    form = CarbonBudgetForm(request.POST or None, instance=budget, organization=org)
+    if request.method == "POST" and form.is_valid():
+        save_budget(form)
+        messages.success(request, f"Saved {budget.name}.")
+        return redirect("carbon:dashboard", org_slug=org.slug)
+    return render(
+        request,
+        "carbon/budget_form.html",
+        {"org": org, "me": me, "form": form, "title": title, "budget": budget},
+    )
+
+
 @login_required
 @require_POST
 def budget_delete(request, org_slug, budget_id):
     org, _ = org_for_user(request, org_slug, FINANCE_WRITERS)
     get_object_or_404(CarbonBudget.objects.for_org(org), pk=budget_id).delete()
     return redirect("carbon:dashboard", org_slug=org.slug)
+
+
+# --- Job records -------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def record_list(request, org_slug):
+    org, me = org_for_user(request, org_slug)
+    rows = records.filtered(CarbonRecord.objects.for_org(org), request.GET)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "carbon/records.html",
+        {
+            "org": org,
+            "me": me,
+            "records": page,
+            "teams": Team.objects.for_org(org),
+            "sources": RecordSource.choices,
+            "filters": request.GET,
+            "query": query.urlencode(),
+            "here": request.GET.urlencode(),
+            "can_delete": me.role in SPEND_WRITERS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def record_delete(request, org_slug, record_id):
+    """Delete a job's record, as the API's DELETE does (the roles that report records). Back to
+    the dashboard when asked from there, else to the records page with its filters and page."""
+    org, _ = org_for_user(request, org_slug, SPEND_WRITERS)
+    record = get_object_or_404(CarbonRecord.objects.for_org(org), pk=record_id)
+    record.delete()
+    messages.success(request, f"Deleted the record of {record.name}.")
+    if request.POST.get("back") == "dashboard":
+        return redirect("carbon:dashboard", org_slug=org.slug)
+    query = request.GET.urlencode()
+    return redirect(reverse("carbon:records", args=[org.slug]) + (f"?{query}" if query else ""))

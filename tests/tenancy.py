@@ -1590,6 +1590,45 @@ PAGE_CASES += [
 ]
 
 
+# --- carbon: budget edit page, job records page ------------------------------------------------
+
+PAGE_CASES += [
+    Case(
+        "carbon:budget-edit",
+        "get",
+        PAGE + "/carbon/budgets/{id}/edit/",
+        FINANCE_WRITERS,
+        200,
+        obj=new_carbon_budget,
+    ),
+    Case(
+        "carbon:budget-edit",
+        "post",
+        PAGE + "/carbon/budgets/{id}/edit/",
+        FINANCE_WRITERS,
+        302,
+        {
+            "name": "cb2",
+            "limit_kg": "50",
+            "period": "custom",
+            "start": "2026-01-01",
+            "end": "2026-12-31",
+            "thresholds": "90",
+        },
+        obj=new_carbon_budget,
+    ),
+    Case("carbon:records", "get", PAGE + "/carbon/records/", READERS, 200),
+    Case(
+        "carbon:record-delete",
+        "post",
+        PAGE + "/carbon/records/{id}/delete/",
+        SPEND_WRITERS,
+        302,
+        obj=new_record,
+    ),
+]
+
+
 # --- budgets: snoozing an alert's reminders -----------------------------------------------------
 
 PAGE_CASES += [
