@@ -1,10 +1,12 @@
 from django.urls import path
 
-from spot.views import fleets, idle
+from spot.views import advice, events, fleets, idle
 
 app_name = "spot"
 urlpatterns = [
     path("", fleets.fleet_list, name="fleet-list"),
+    path("events/", events.event_list, name="events"),
+    path("advice/", advice.advice_page, name="advice"),
     path("idle/", idle.idle_page, name="idle"),
     path("idle/delete/", idle.idle_delete, name="idle-delete"),
     path("new/", fleets.fleet_new, name="fleet-new"),

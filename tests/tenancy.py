@@ -1629,6 +1629,29 @@ PAGE_CASES += [
 ]
 
 
+# --- Spot: the interruption events page and the advice page ------------------------------------
+# The advice page computes (it writes nothing): every role, as the API's advice.
+
+PAGE_CASES += [
+    Case("spot:events", "get", PAGE + "/spot/events/", READERS, 200),
+    Case("spot:advice", "get", PAGE + "/spot/advice/", READERS, 200, fixtures=CATALOG),
+    Case(
+        "spot:advice",
+        "post",
+        PAGE + "/spot/advice/",
+        READERS,
+        200,
+        {
+            "provider": "gcp",
+            "region": "us-central1",
+            "instance_type": "a2-highgpu-1g",
+            "hours": "10",
+        },
+        fixtures=CATALOG,
+    ),
+]
+
+
 # --- budgets: snoozing an alert's reminders -----------------------------------------------------
 
 PAGE_CASES += [

@@ -7,10 +7,20 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.response import Response
 
 from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
+from costsite.orgs.filters import OrgFilterSet
 from costsite.orgs.roles import OPERATORS
 from costsite.orgs.viewsets import OrgScopedViewSet
 from spot import events
 from spot.models import EventSource, InterruptionEvent
+
+
+class EventFilter(OrgFilterSet):
+    """`?fleet=<id>&source=&kind=`, the list's filters here and on the events page: a fleet is
+    chosen among the organization's own (OrgFilterSet); a bad value is a field error."""
+
+    class Meta:
+        model = InterruptionEvent
+        fields = ["fleet", "source", "kind"]
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -43,7 +53,7 @@ class InterruptionEventViewSet(OrgScopedViewSet, mixins.ListModelMixin, mixins.R
     queryset = InterruptionEvent.objects.all()
     serializer_class = EventSerializer
     write_roles = OPERATORS
-    filterset_fields = ["fleet", "source", "kind"]
+    filterset_class = EventFilter
 
     @extend_schema(
         request={"application/json": OpenApiTypes.OBJECT},

@@ -16,7 +16,7 @@ from spot import accounting, advice, detail, events, fleets, orchestrator
 from spot.api.advice import compute as compute_advice
 from spot.api.fleets import FleetInput
 from spot.forms import FleetForm
-from spot.models import AttemptState, Fleet
+from spot.models import AttemptState, Fleet, InterruptionEvent
 
 
 @login_required
@@ -36,6 +36,7 @@ def fleet_list(request, org_slug):
             "fleets": listed,
             "currency": accounting.CURRENCY,
             "can_launch": me.role in OPERATORS,
+            "events": InterruptionEvent.objects.for_org(org).select_related("fleet")[:5],
         },
     )
 
