@@ -2,6 +2,7 @@
 
 from django import forms
 
+from costsite.orgs.models import Team
 from costsite.params import is_id
 from estimates.models import Precision, PurchaseOption
 
@@ -73,7 +74,10 @@ class PlannerForm(forms.Form):
 
 
 class TrainingRunForm(forms.Form):
+    """A run to record or edit; TrainingRunSerializer validates it as it does the API's."""
+
     name = forms.CharField(max_length=200)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
     params = forms.FloatField(min_value=1, required=False)
     tokens = forms.FloatField(min_value=1, required=False)
     flops = forms.FloatField(min_value=1, required=False)
@@ -86,3 +90,27 @@ class TrainingRunForm(forms.Form):
     wall_hours = forms.FloatField(min_value=0.001, required=False)
     cost = forms.DecimalField(min_value=0, max_digits=14, decimal_places=4, required=False)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, org, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.for_org(org)
+
+
+RUN_FIELDS = (
+    "name",
+    "params",
+    "tokens",
+    "flops",
+    "gpu_count",
+    "precision",
+    "gpu_hours",
+    "wall_hours",
+    "cost",
+    "notes",
+)
+
+
+def run_initial(run) -> dict:
+    """A recorded run as the form's initial values (what an edit compares the input against)."""
+    values = {name: getattr(run, name) for name in RUN_FIELDS}
+    return values | {"team": run.team_id, "accelerator": run.accelerator.name}

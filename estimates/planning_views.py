@@ -13,7 +13,7 @@ from estimates import memory, planning, planning_api
 from estimates.forms import clean_for_api
 from estimates.models import TrainingRun
 from estimates.offers import offer_table
-from estimates.planning_forms import PlannerForm, TrainingRunForm
+from estimates.planning_forms import PlannerForm, TrainingRunForm, run_initial
 from estimates.planning_inputs import TrainingRunSerializer
 from estimates.views import add_errors, catalogue_choices
 
@@ -128,25 +128,53 @@ def planner(request, org_slug):
     )
 
 
+# Left empty on an edit, these keep being derived from the other figures (as in an API PATCH).
+DERIVED = ("flops", "gpu_hours", "wall_hours")
+
+
+def run_input(form, run=None) -> dict:
+    """The form as the API's input: every filled field for a new run; for an edit, the fields
+    that differ from the run's values (a PATCH), so that the run's other figures are kept or
+    derived again exactly as the API's serializer does."""
+    if run is None:
+        data = clean_for_api(form)
+    else:
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        data = {k: v for k, v in data.items() if not (k in DERIVED and v is None)}
+    if data.get("team") is not None:
+        data["team"] = data["team"].pk
+    return data
+
+
+def save_run(org, form, run=None, **extra) -> TrainingRun | None:
+    """Record (or edit) a run from a valid form through TrainingRunSerializer, the API's checks;
+    None, with its errors on the form, when it refuses."""
+    serializer = TrainingRunSerializer(
+        run,
+        data=run_input(form, run),
+        partial=run is not None,
+        context={"org": org, "catalogue": offer_table(org).catalogue},
+    )
+    try:
+        serializer.is_valid(raise_exception=True)
+    except ValidationError as exc:
+        add_errors(form, exc.detail)
+        return None
+    return serializer.save(**extra)
+
+
 @login_required
 def runs(request, org_slug):
     org, me = org_for_user(request, org_slug)
     can_record = me.role in OPERATORS
-    form = TrainingRunForm(request.POST or None)
+    form = TrainingRunForm(org, request.POST or None)
     if request.method == "POST":
         require_role(me, OPERATORS)
         if form.is_valid():
-            table = offer_table(org)
-            data = TrainingRunSerializer(
-                data=clean_for_api(form), context={"org": org, "catalogue": table.catalogue}
-            )
-            try:
-                data.is_valid(raise_exception=True)
-                run = data.save(organization=org, created_by=request.user, source="portal")
+            run = save_run(org, form, organization=org, created_by=request.user, source="portal")
+            if run is not None:
                 messages.success(request, f"Run {run.name} recorded.")
                 return redirect("estimates:runs", org.slug)
-            except ValidationError as exc:
-                add_errors(form, exc.detail)
     rows = TrainingRun.objects.for_org(org).select_related("accelerator", "team")[:200]
     return render(
         request,
@@ -159,6 +187,23 @@ def runs(request, org_slug):
             "efficiencies": planning_api.learned_efficiencies(org),
             **catalogue_choices(),
         },
+    )
+
+
+@login_required
+def run_edit(request, org_slug, run_id):
+    org, me = org_for_user(request, org_slug, roles=OPERATORS)
+    run = get_object_or_404(
+        TrainingRun.objects.for_org(org).select_related("accelerator"), pk=run_id
+    )
+    form = TrainingRunForm(org, request.POST or None, initial=run_initial(run))
+    if request.method == "POST" and form.is_valid() and save_run(org, form, run):
+        messages.success(request, f"Run {run.name} saved.")
+        return redirect("estimates:runs", org.slug)
+    return render(
+        request,
+        "estimates/run_edit.html",
+        {"org": org, "me": me, "form": form, "run": run, **catalogue_choices()},
     )
 
 

@@ -1,16 +1,23 @@
-"""Page: right-sizing recommendations from GPU utilisation, with a CSV upload for operators."""
+"""Pages: right-sizing recommendations from GPU utilisation, with a CSV upload for operators,
+and the stored samples."""
+
+from datetime import UTC
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from costsite.orgs.access import org_for_user
 from costsite.orgs.models import Team
 from costsite.orgs.roles import OPERATORS, READERS
 from costsite.periods import check_supported_day
 from estimates import rightsizing, utilization, utilization_upload
-from estimates.models import Provider, PurchaseOption
+from estimates.models import Provider, PurchaseOption, UtilizationSample, UtilizationSource
+from estimates.utilization_api import UtilizationSampleFilter
 
 BADGES = {
     rightsizing.IDLE: "status-failed",
@@ -115,5 +122,37 @@ def rightsizing_page(request, org_slug):
             "row_errors": row_errors,
             "can_upload": me.role in OPERATORS,
             "thresholds": THRESHOLDS,
+        },
+    )
+
+
+@login_required
+@require_safe
+def utilization_samples(request, org_slug):
+    """The stored samples, newest first, filtered as the API's list is (a bad filter is a message
+    beside the others and is not applied)."""
+    org, me = org_for_user(request, org_slug)
+    samples = UtilizationSampleFilter(
+        request.GET,
+        queryset=UtilizationSample.objects.for_org(org)
+        .select_related("team")
+        .order_by("-at", "job", "gpu_index"),
+        org=org,
+    )
+    with timezone.override(UTC):  # since/until without a zone are UTC, as the page says
+        page = Paginator(samples.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "estimates/utilization.html",
+        {
+            "org": org,
+            "me": me,
+            "filter": samples,
+            "samples": page,
+            "teams": Team.objects.for_org(org),
+            "sources": UtilizationSource.choices,
+            "query": query.urlencode(),
         },
     )

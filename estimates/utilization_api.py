@@ -125,9 +125,19 @@ class UtilizationStoredSerializer(serializers.Serializer):
     duplicates = serializers.IntegerField(help_text="Samples already stored, skipped.")
 
 
+def check_supported_time(value):
+    """A filter's date-time in the supported days: converting year 1 or 9999 with an offset to
+    UTC overflows (a 500)."""
+    check_supported_day(value.date())
+
+
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     """An ISO date-time compared in UTC: PostgreSQL refuses offsets beyond ±15:59, which
     ISO 8601 allows (e.g. +21:46)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("validators", [check_supported_time])
+        super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
         return super().filter(qs, value.astimezone(UTC) if value else value)

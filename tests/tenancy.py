@@ -1652,6 +1652,32 @@ PAGE_CASES += [
 ]
 
 
+# --- estimates: editing runs, utilisation samples ----------------------------------------------
+
+PAGE_CASES += [
+    Case(
+        "estimates:run-edit",
+        "get",
+        PAGE + "/estimates/runs/{id}/edit/",
+        OPERATORS,
+        200,
+        obj=new_training_run,
+        fixtures=CATALOG,
+    ),
+    Case(
+        "estimates:run-edit",
+        "post",
+        PAGE + "/estimates/runs/{id}/edit/",
+        OPERATORS,
+        302,
+        {**RUN_BODY, "precision": "bf16", "name": "edited"},
+        obj=new_training_run,
+        fixtures=CATALOG,
+    ),
+    Case("estimates:utilization", "get", PAGE + "/estimates/utilization/", READERS, 200),
+]
+
+
 # --- budgets: snoozing an alert's reminders -----------------------------------------------------
 
 PAGE_CASES += [
