@@ -8,7 +8,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseBadRequest, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,6 +43,7 @@ from costsite.orgs import audit
 from costsite.orgs.access import org_for_user
 from costsite.orgs.models import AuditAction, Team
 from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
+from costsite.paging import paged
 from costsite.params import filter_by_text, is_id
 from costsite.periods import local_today
 
@@ -315,9 +315,7 @@ def expense_list(request, org_slug):
             return redirect("budgets:expenses", org_slug=org.slug)
     elif request.method == "POST":
         raise PermissionDenied("Your role cannot record expenses.")
-    page = Paginator(filtered_expenses(org, request.GET), 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paged(request, filtered_expenses(org, request.GET))
     return render(
         request,
         "budgets/expenses.html",
@@ -327,7 +325,7 @@ def expense_list(request, org_slug):
             "form": form,
             "expenses": page,
             "filters": request.GET,
-            "query": query.urlencode(),
+            "query": query,
             "teams": Team.objects.for_org(org),
             "purchase_types": PurchaseType.choices,
             "can_delete": me.role in FINANCE_WRITERS,

@@ -4,7 +4,6 @@ edit, delete), job records (list, delete)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -21,6 +20,7 @@ from carbon.overview import month_to_date
 from costsite.orgs.access import org_for_user
 from costsite.orgs.models import Team
 from costsite.orgs.roles import FINANCE_WRITERS, SPEND_WRITERS
+from costsite.paging import paged
 from estimates.compare import Requirements
 from estimates.forms import clean_for_api
 from estimates.offers import offer_table
@@ -197,9 +197,7 @@ def budget_delete(request, org_slug, budget_id):
 def record_list(request, org_slug):
     org, me = org_for_user(request, org_slug)
     rows = records.filtered(CarbonRecord.objects.for_org(org), request.GET)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paged(request, rows)
     return render(
         request,
         "carbon/records.html",
@@ -210,7 +208,7 @@ def record_list(request, org_slug):
             "teams": Team.objects.for_org(org),
             "sources": RecordSource.choices,
             "filters": request.GET,
-            "query": query.urlencode(),
+            "query": query,
             "here": request.GET.urlencode(),
             "can_delete": me.role in SPEND_WRITERS,
         },

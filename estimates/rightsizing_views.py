@@ -6,7 +6,6 @@ from datetime import UTC
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_safe
 from costsite.orgs.access import org_for_user
 from costsite.orgs.models import Team
 from costsite.orgs.roles import OPERATORS, READERS
+from costsite.paging import paged
 from costsite.periods import check_supported_day
 from estimates import rightsizing, utilization, utilization_upload
 from estimates.models import Provider, PurchaseOption, UtilizationSample, UtilizationSource
@@ -140,9 +140,7 @@ def utilization_samples(request, org_slug):
         org=org,
     )
     with timezone.override(UTC):  # since/until without a zone are UTC, as the page says
-        page = Paginator(samples.qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+        page, query = paged(request, samples.qs)
     return render(
         request,
         "estimates/utilization.html",
@@ -153,6 +151,6 @@ def utilization_samples(request, org_slug):
             "samples": page,
             "teams": Team.objects.for_org(org),
             "sources": UtilizationSource.choices,
-            "query": query.urlencode(),
+            "query": query,
         },
     )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from costsite.orgs.access import org_for_user
 from costsite.orgs.roles import FINANCE_WRITERS, OPERATORS
+from costsite.paging import paged
 from costsite.params import filter_by_text
 from estimates import computations, org_prices
 from estimates.forms import (
@@ -256,14 +257,12 @@ def catalogue(request, org_slug):
     ]
     today = timezone.localdate()
     rows = [{"offer": o, "age_days": (today - o.as_of).days} for o in offers]
-    page = Paginator(rows, 100).get_page(params.get("page"))
+    page, query = paged(request, rows, per_page=100)
     where = {
         f"region__{name}": params[key]
         for key, name in (("provider", "provider"), ("region", "code"))
         if params.get(key)
     }
-    query = params.copy()
-    query.pop("page", None)
     return render(
         request,
         "estimates/catalogue.html",
@@ -271,7 +270,7 @@ def catalogue(request, org_slug):
             "org": org,
             "me": me,
             "rows": page,
-            "query": query.urlencode(),
+            "query": query,
             "providers": Provider.choices,
             "options": PurchaseOption.choices,
             "filters": params,

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -15,6 +14,7 @@ from costsite.orgs.audit_api import AuditEventFilter
 from costsite.orgs.forms import InvitationForm, OrganizationForm, RoleForm, TeamForm, TokenForm
 from costsite.orgs.models import AuditEvent, Invitation, Membership, Organization, Team
 from costsite.orgs.roles import MANAGERS, Role
+from costsite.paging import paged
 
 
 def home(request):
@@ -71,9 +71,7 @@ def settings_page(request, org_slug):
 def audit_log(request, org_slug):
     org, me = org_for_user(request, org_slug, MANAGERS)
     events = AuditEventFilter(request.GET, queryset=AuditEvent.objects.for_org(org), org=org)
-    page = Paginator(events.qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paged(request, events.qs)
     return render(
         request,
         "orgs/audit.html",
@@ -83,7 +81,7 @@ def audit_log(request, org_slug):
             "filter": events,
             "events": page,
             "members": Membership.objects.for_org(org).select_related("user"),
-            "query": query.urlencode(),
+            "query": query,
         },
     )
 

@@ -2,15 +2,14 @@
 newest first, filtered as the API's list is."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from costsite.orgs.access import org_for_user
+from costsite.paging import paged
 from spot.api.events import EventFilter
 from spot.models import EventKind, EventSource, Fleet, InterruptionEvent
 
-PAGE_SIZE = 50
 FLEET_CHOICES = 200  # the newest fleets in the filter's list (and the chosen one)
 
 
@@ -21,13 +20,11 @@ def event_list(request, org_slug):
     rows = InterruptionEvent.objects.for_org(org).select_related("fleet")
     found = EventFilter(request.GET, queryset=rows, org=org)
     # A bad filter value is a field error on the page (the API's 400) and matches nothing.
-    page = Paginator(found.qs if found.is_valid() else rows.none(), PAGE_SIZE)
+    page, query = paged(request, found.qs if found.is_valid() else rows.none())
     fleets = list(Fleet.objects.for_org(org).only("pk", "name")[:FLEET_CHOICES])
     chosen = found.form.cleaned_data.get("fleet") if found.is_valid() else None
     if chosen and chosen not in fleets:
         fleets.append(chosen)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "spot/events.html",
@@ -35,10 +32,10 @@ def event_list(request, org_slug):
             "org": org,
             "me": me,
             "filter": found,
-            "events": page.get_page(request.GET.get("page")),
+            "events": page,
             "fleets": fleets,
             "sources": EventSource.choices,
             "kinds": EventKind.choices,
-            "query": query.urlencode(),
+            "query": query,
         },
     )
