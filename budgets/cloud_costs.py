@@ -84,7 +84,8 @@ def zeroed(organization, answer: cost_explorer.DailyCosts, account_label: str) -
     return [
         pk
         for pk, external_id in candidates.values_list("pk", "external_id")
-        if external_id[len(prefix) : len(prefix) + 10] in days
+        if external_id.startswith(prefix)  # (SQLite's LIKE ignores case)
+        and external_id[len(prefix) : len(prefix) + 10] in days
         and external_id.endswith(suffix)
         and external_id not in pulled
     ]

@@ -60,11 +60,16 @@ def zone(alert: Alert) -> zoneinfo.ZoneInfo:
 
 
 def remind(alert: Alert, now) -> bool:
-    """Send one reminder of `alert`, unless another run did since it was read."""
+    """Send one reminder of `alert`, unless since it was read another run did or someone
+    acknowledged or snoozed it."""
     with transaction.atomic():
-        claimed = Alert.objects.filter(
-            pk=alert.pk, acknowledged_at__isnull=True, reminded_at=alert.reminded_at
-        ).update(reminded_at=now)
+        claimed = (
+            Alert.objects.filter(
+                pk=alert.pk, acknowledged_at__isnull=True, reminded_at=alert.reminded_at
+            )
+            .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
+            .update(reminded_at=now)
+        )
         if not claimed:
             return False
         budget = alert.budget

@@ -81,7 +81,9 @@ class TestJobForm(forms.Form):
     current_instance_type = forms.CharField(max_length=60, required=False)
 
 
-TestJobFormSet = formset_factory(TestJobForm, extra=0, min_num=1, max_num=50, validate_min=True)
+TestJobFormSet = formset_factory(
+    TestJobForm, extra=0, min_num=1, max_num=50, validate_min=True, validate_max=True
+)
 
 
 class CiPlanForm(forms.Form):

@@ -66,8 +66,9 @@ def add_test_errors(form, rows, errors) -> None:
     for index, entry in entries:
         if isinstance(entry, dict):
             add_errors(rows[int(index)], entry)
-        elif entry:
-            form.add_error(None, str(entry))
+        else:  # text, or a list of texts (about the whole list of tests)
+            for message in entry if isinstance(entry, list) else [entry]:
+                form.add_error(None, str(message))
 
 
 def computation_page(request, org_slug, kind, form_class, template):

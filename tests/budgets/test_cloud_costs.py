@@ -135,7 +135,7 @@ def test_a_cost_revised_to_zero_is_removed_and_nothing_else(org_a, org_b, ce_cli
     )
     # Cost Explorer leaves out a cost revised to zero, or answers it as zero
     stubber.add_response("get_cost_and_usage", answer("2026-11-20", [(s3, "", "0")]))
-    source = CloudCostSource.objects.create(organization=org_a, account_label="111")
+    source = CloudCostSource.objects.create(organization=org_a, account_label="acc")
     cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 21))
     day = Expense.objects.for_org(org_a).get(service=EC2).incurred_at
 
@@ -146,21 +146,23 @@ def test_a_cost_revised_to_zero_is_removed_and_nothing_else(org_a, org_b, ce_cli
 
     ec2 = f"{EC2}:us-east-1"
     kept = [
-        # another account's, another metric's and a manual expense of the same day
+        # another account's (one differing only in case too), another metric's and a manual
+        # expense of the same day
         stored(org_a, 5, f"aws-ce:222:2026-11-20:{ec2}:UnblendedCost"),
-        stored(org_a, 6, f"aws-ce:111:2026-11-20:{ec2}:AmortizedCost"),
+        stored(org_a, 4, f"aws-ce:ACC:2026-11-20:{ec2}:UnblendedCost"),
+        stored(org_a, 6, f"aws-ce:acc:2026-11-20:{ec2}:AmortizedCost"),
         stored(org_a, 7, source="api"),
         # the same account's cost of a day the answer does not cover
-        stored(org_a, 8, f"aws-ce:111:2026-11-19:{ec2}:UnblendedCost"),
+        stored(org_a, 8, f"aws-ce:acc:2026-11-19:{ec2}:UnblendedCost"),
         # another organization's cost with the same id
-        stored(org_b, 9, f"aws-ce:111:2026-11-20:{ec2}:UnblendedCost"),
+        stored(org_b, 9, f"aws-ce:acc:2026-11-20:{ec2}:UnblendedCost"),
     ]
     again = cloud_costs.pull(source, 1, client=client, today=date(2026, 11, 21))
     assert again.startswith("0 new, 0 already stored, 0 of them revised, 2 removed")
     assert sorted(Expense.objects.values_list("pk", flat=True)) == sorted(e.pk for e in kept)
     assert rollups.drift(org_a) == [] and rollups.drift(org_b) == []
     budget = Budget.objects.create(organization=org_a, name="Nov", amount=1000)
-    assert figures(budget, datetime(2026, 11, 21, 12, tzinfo=UTC)).spent == Decimal("26")
+    assert figures(budget, datetime(2026, 11, 21, 12, tzinfo=UTC)).spent == Decimal("30")
 
 
 def test_a_day_left_unanswered_keeps_its_costs(org_a, ce_client):

@@ -89,6 +89,17 @@ def test_a_reminder_is_sent_once_by_concurrent_runs(alert):
     assert len(sent()) == 1
 
 
+def test_an_acknowledgement_or_snooze_after_the_run_read_the_alert_holds_it(alert, alice):
+    now = FIRED + timedelta(days=1)
+    [read] = reminders.due(now)
+    Alert.objects.filter(pk=alert.pk).update(snoozed_until=now + timedelta(hours=4))
+    assert reminders.remind(read, now) is False
+    Alert.objects.filter(pk=alert.pk).update(snoozed_until=None)
+    reminders.acknowledge(alert, alice)
+    assert reminders.remind(read, now) is False
+    assert sent() == []
+
+
 def test_the_schedule_runs_reminders(db):
     from costsite.schedules import SCHEDULES
 

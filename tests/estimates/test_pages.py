@@ -174,6 +174,16 @@ def test_a_ci_plan_error_goes_to_its_row_past_a_blank_one(logged_in):
     assert not forms[0].errors and not forms[1].errors
 
 
+def test_more_than_fifty_ci_tests_is_a_form_error(logged_in):
+    data = ci_plan_form({}) | {"tests-TOTAL_FORMS": "51"}
+    for n in range(51):
+        data |= {f"tests-{n}-{name}": value for name, value in UNIT_TEST_ROW.items()}
+        data[f"tests-{n}-name"] = f"t{n}"
+    response = logged_in.post("/o/org-a/estimates/ci-plan/", data)
+    assert response.status_code == 200 and response.context["result"] is None
+    assert response.context["formset"].non_form_errors() == ["Please submit at most 50 forms."]
+
+
 def test_catalogue_page_filters_and_shows_freshness(logged_in):
     page = logged_in.get("/o/org-a/estimates/catalogue/?provider=gcp").content.decode()
     assert "<td>a2-highgpu-1g</td>" in page and "<td>p3.2xlarge</td>" not in page
