@@ -2,14 +2,16 @@
 its threshold is reached, is stored together with its deliveries, and one budget that cannot be
 evaluated does not stop the others' alerts."""
 
+import importlib
 import logging
 
 import pytest
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from carbon import budgets as carbon_budgets
 from carbon import tasks
-from carbon.models import CarbonAlert, CarbonBudget, CarbonRecord
+from carbon.models import CarbonAlert, CarbonBudget, CarbonRecord, check_thresholds
 from costsite.notify.channels import create_channel
 from costsite.notify.delivery import notify
 from costsite.notify.models import Delivery
@@ -159,3 +161,23 @@ def test_an_alert_is_stored_only_together_with_its_deliveries(org_a, receiver, m
     assert delivery.event == "carbon.threshold_crossed"
     assert delivery.payload["data"]["threshold_percent"] == alert.percent == 50
     assert carbon_budgets.evaluate(reread(budget)) == [] and Delivery.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("stored", "repaired"),
+    [
+        (["80", 80, 80, 100.0, 80.5, True, 0, 1001, None], [80, 100]),
+        ("80", []),
+        ({"80": 1}, []),
+        ([*range(12, 0, -1)], [*range(1, 11)]),
+        ([100, 50], [50, 100]),
+    ],
+)
+def test_migration_0005_repairs_thresholds_saved_before_validation(org_a, stored, repaired):
+    repair = importlib.import_module("carbon.migrations.0005_repair_thresholds").repair
+    budget = CarbonBudget.objects.create(organization=org_a, name="old", limit_kg=10)
+    CarbonBudget.objects.filter(pk=budget.pk).update(thresholds=stored)  # as before 0004
+    repair(django_apps, None)
+    budget.refresh_from_db()
+    assert budget.thresholds == repaired
+    check_thresholds(budget.thresholds)
