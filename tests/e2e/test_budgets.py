@@ -4,9 +4,11 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from budgets.models import Budget
+from budgets import alerts
+from budgets.models import AlertRule, Budget, Expense
 from costsite.orgs.roles import Role
 from tests.cluster import qcluster
 from tests.e2e.ui import drawn_chart, field_error, log_in, open_section
@@ -136,3 +138,28 @@ def test_a_finance_user_edits_a_budget_in_the_admin(page, org_a, org_b, member):
     expect(change).to_contain_text("1000.00")
     expect(change).to_contain_text("2500")
     expect(change).to_contain_text("admin")
+
+
+def test_snooze_an_alert_then_delete_the_expense_behind_it(page, org_a, alice):
+    budget = Budget.objects.create(organization=org_a, name="Nightly CI", amount=Decimal("100"))
+    AlertRule.objects.create(organization=org_a, budget=budget, percent=50)
+    Expense.objects.create(
+        organization=org_a, amount=Decimal("80"), incurred_at=timezone.now(), source="manual"
+    )
+    assert alerts.evaluate(budget)
+
+    log_in(page, alice.email, path=f"/o/org-a/budgets/{budget.pk}/")
+    history = page.locator("section", has=page.get_by_role("heading", name="Alert history"))
+    alert = history.get_by_role("row", name=re.compile("Spend crossed 50.00%"))
+    alert.get_by_role("combobox").select_option("72")
+    alert.get_by_role("button", name="Snooze").click()
+    expect(page.get_by_role("status")).to_contain_text("No reminder of this alert for 72 h.")
+    expect(alert).to_contain_text("snoozed until")
+
+    open_section(page, "Budgets", "Expenses")
+    page.get_by_role("row", name=re.compile("80.0000 USD")).get_by_role(
+        "button", name="Delete"
+    ).click()
+    expect(page.get_by_role("status")).to_contain_text("Deleted the expense of 80 USD.")
+    assert page.dialogs == ["Delete this expense of 80.0000 USD?"]
+    expect(page.get_by_text("No expenses.")).to_be_visible()
