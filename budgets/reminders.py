@@ -19,6 +19,7 @@ from django.utils import timezone
 from budgets.alerts import message, payload
 from budgets.models import Alert
 from costsite.notify.delivery import notify
+from costsite.periods import local_today
 
 REMIND_EVERY = timedelta(hours=24)
 EVENT = "budget.alert_reminder"
@@ -48,15 +49,19 @@ def due(now) -> list[Alert]:
             period_end__gte=now.date() - timedelta(days=1),  # a day's margin for time zones
         )
         .filter(Q(reminded_at__lte=cutoff) | Q(reminded_at__isnull=True, fired_at__lte=cutoff))
-        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
-        .select_related("budget__organization", "rule")
+        .filter(not_snoozed(now))
+        .select_related("organization", "budget", "rule")
         .order_by("pk")
     )
-    return [alert for alert in candidates if alert.period_end >= now.astimezone(zone(alert)).date()]
+    return [
+        alert
+        for alert in candidates
+        if alert.period_end >= local_today(alert.organization.time_zone, now)
+    ]
 
 
-def zone(alert: Alert) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(alert.budget.organization.time_zone)
+def not_snoozed(now) -> Q:
+    return Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
 
 
 def remind(alert: Alert, now) -> bool:
@@ -67,14 +72,15 @@ def remind(alert: Alert, now) -> bool:
             Alert.objects.filter(
                 pk=alert.pk, acknowledged_at__isnull=True, reminded_at=alert.reminded_at
             )
-            .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
+            .filter(not_snoozed(now))
             .update(reminded_at=now)
         )
         if not claimed:
             return False
         budget = alert.budget
         title, text = message(alert, budget)
-        fired = timezone.localtime(alert.fired_at, zone(alert)).strftime("%Y-%m-%d %H:%M")
+        zone = zoneinfo.ZoneInfo(alert.organization.time_zone)
+        fired = timezone.localtime(alert.fired_at, zone).strftime("%Y-%m-%d %H:%M")
         notify(
             alert.rule.channels.select_related("organization"),
             EVENT,
@@ -82,7 +88,7 @@ def remind(alert: Alert, now) -> bool:
             f"{text} Fired {fired}, not acknowledged yet: acknowledge or snooze it to stop "
             "these reminders.",
             {**payload(alert, budget), "reminder": True, "fired_at": alert.fired_at.isoformat()},
-            reverse("budgets:detail", args=[budget.organization.slug, budget.pk]),
+            reverse("budgets:detail", args=[alert.organization.slug, budget.pk]),
         )
     return True
 

@@ -34,18 +34,18 @@ MAX_CLOCK_SKEW = timedelta(days=1)
 def check_past_time(value: datetime) -> datetime:
     """When something that has already happened did (an event, a reading): this century, and no
     later than now plus MAX_CLOCK_SKEW."""
-    earliest = datetime.combine(EARLIEST_DAY, time(), tzinfo=UTC)
-    if not earliest <= value <= timezone.now() + MAX_CLOCK_SKEW:
-        raise ValidationError("Must be between 2000 and now.")
-    return value
+    return _check_from_2000(value, MAX_CLOCK_SKEW, "Must be between 2000 and now.")
 
 
 def check_plausible_time(value: datetime) -> datetime:
     """When spend or a job can have happened: this century, and at most a year ahead. The one
     rule for API fields, portal and admin forms and FOCUS rows."""
-    earliest = datetime.combine(EARLIEST_DAY, time(), tzinfo=UTC)
-    if not earliest <= value <= timezone.now() + timedelta(days=366):
-        raise ValidationError("Must be between 2000 and a year from now.")
+    return _check_from_2000(value, timedelta(days=366), "Must be between 2000 and a year from now.")
+
+
+def _check_from_2000(value: datetime, ahead: timedelta, message: str) -> datetime:
+    if not datetime.combine(EARLIEST_DAY, time(), tzinfo=UTC) <= value <= timezone.now() + ahead:
+        raise ValidationError(message)
     return value
 
 
