@@ -74,6 +74,9 @@ class SummaryQuery:
             raise SummaryError("end", "The end is before the start.")
         if (end - start).days > MAX_DAYS:
             raise SummaryError("end", f"At most {MAX_DAYS} days at a time.")
+        for name in ("provider", "currency", "tag"):
+            if "\x00" in params.get(name, ""):  # no stored text has one; PostgreSQL refuses it
+                raise SummaryError(name, "No NUL characters.")
         team = params.get("team")
         if team and not is_id(team):
             raise SummaryError("team", "A team id.")

@@ -90,3 +90,14 @@ def test_a_nul_in_a_text_filter_matches_nothing(owner, org_a, catalog, url):
         ).decode()
     assert response.status_code == 200
     assert "5.0000" not in body and "5.000000000000" not in body
+
+
+@pytest.mark.parametrize("param", ["provider=a%00b", "currency=U%00D", "tag=env=a%00b"])
+def test_a_nul_in_the_spend_summary_api_is_a_400(org_a, alice, param):
+    from tests.conftest import api_client
+
+    emulate = connection.vendor != "postgresql"
+    with connection.execute_wrapper(refuse_nul) if emulate else nullcontext():
+        response = api_client(user=alice).get(f"/api/v1/orgs/org-a/expenses/summary?{param}")
+    assert response.status_code == 400
+    assert response.json()[param.split("=")[0]] == ["No NUL characters."]
