@@ -38,7 +38,8 @@ def expense_of(organization, record: cost_explorer.DailyCost) -> Expense:
 
 def revise(organization, pulled: list[Expense]) -> int:
     """Bring the stored expenses with the external ids of `pulled` up to date with them; how
-    many changed. Each is saved on its own, so the roll-ups follow (Expense.save)."""
+    many changed. Each is saved on its own with the fields that changed, so the roll-ups follow
+    where they must (Expense.save)."""
     wanted = {}
     for expense in pulled:
         wanted.setdefault(expense.external_id, expense)
@@ -55,7 +56,7 @@ def revise(organization, pulled: list[Expense]) -> int:
         if changed:
             for field in changed:
                 setattr(expense, field, getattr(fresh, field))
-            expense.save()
+            expense.save(update_fields=changed)  # roll-ups redone only if a rolled-up field changed
             revised += 1
     return revised
 
@@ -99,8 +100,8 @@ def store(
     expenses = [expense_of(organization, record) for record in answer.records]
     with transaction.atomic():
         new = insert_new(organization, expenses)
-        inserted = {id(expense) for expense in new}  # unsaved models are unhashable
-        revised = revise(organization, [e for e in expenses if id(e) not in inserted])
+        inserted = {expense.external_id for expense in new}
+        revised = revise(organization, [e for e in expenses if e.external_id not in inserted])
         removed, _ = Expense.objects.filter(
             pk__in=zeroed(organization, answer, account_label)
         ).delete()
