@@ -505,9 +505,7 @@ class ExpenseViewSet(
         )
 
     def perform_destroy(self, instance):
-        audit.record(self.org, AuditAction.EXPENSE_DELETED, instance)
-        instance.delete()
-        queue_evaluation(self.org.pk)
+        recording.delete(self.org, instance)
 
     @extend_schema(
         request=BulkExpensesSerializer,

@@ -4,6 +4,8 @@ from django.db import IntegrityError, transaction
 
 from budgets.alerts import queue_evaluation
 from budgets.models import Expense
+from costsite.orgs import audit
+from costsite.orgs.models import AuditAction
 
 
 def record(organization, values: dict, source: str, user=None) -> tuple[Expense, bool]:
@@ -24,6 +26,14 @@ def record(organization, values: dict, source: str, user=None) -> tuple[Expense,
         return Expense.objects.for_org(organization).get(external_id=external_id), False
     queue_evaluation(organization.pk)
     return expense, True
+
+
+def delete(organization, expense: Expense) -> None:
+    """Delete one expense (its roll-ups follow, through ExpenseQuerySet.delete), in the audit
+    log, and re-evaluate the organization's budgets: the API's and the portal's delete."""
+    audit.record(organization, AuditAction.EXPENSE_DELETED, expense)
+    expense.delete()
+    queue_evaluation(organization.pk)
 
 
 def insert_new(organization, expenses: list[Expense]) -> list[Expense]:

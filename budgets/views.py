@@ -114,7 +114,7 @@ def budget_detail(request, org_slug, budget_id):
             "rule_form": AlertRuleForm(budget=budget) if me.role in FINANCE_WRITERS else None,
             "can_edit": me.role in FINANCE_WRITERS,
             "can_ack": me.role in SPEND_WRITERS,
-            "snooze_form": SnoozeForm(),
+            "snooze_form": SnoozeForm(auto_id=False),  # one per alert row: no repeated id
             "now": now,
         },
     )
@@ -328,6 +328,7 @@ def expense_list(request, org_slug):
             "query": query,
             "teams": Team.objects.for_org(org),
             "purchase_types": PurchaseType.choices,
+            "sources": ExpenseSource.choices,
             "can_delete": me.role in FINANCE_WRITERS,
         },
     )
@@ -351,9 +352,7 @@ def expense_delete(request, org_slug, expense_id):
     to the list with the filters of the query string the row's form posted to."""
     org, _ = org_for_user(request, org_slug, FINANCE_WRITERS)
     expense = get_object_or_404(Expense.objects.for_org(org), pk=expense_id)
-    audit.record(org, AuditAction.EXPENSE_DELETED, expense)
-    expense.delete()  # through ExpenseQuerySet.delete: the roll-ups follow
-    queue_evaluation(org.pk)
+    recording.delete(org, expense)
     messages.success(
         request, f"Deleted the expense of {expense.amount.normalize():f} {expense.currency}."
     )
