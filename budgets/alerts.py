@@ -23,11 +23,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from budgets.figures import figures, reaches
+from budgets.figures import figures
 from budgets.models import Alert, AlertKind, AlertRule, Budget
 from budgets.periods import current_period
 from budgets.spend import period_total
 from costsite.notify.delivery import notify
+from costsite.thresholds import reaches
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,12 @@ def crossed(rule: AlertRule, current) -> bool:
     return reaches(value, current.amount, rule.percent)
 
 
+def send(budget: Budget, channels, event: str, title: str, text: str, data: dict) -> None:
+    """Queue a budget alert's message to `channels`, linking to the budget's page."""
+    url = reverse("budgets:detail", args=[budget.organization.slug, budget.pk])
+    notify(channels, event, title, text, data, url)
+
+
 def fire(rule: AlertRule, budget: Budget, current) -> Alert | None:
     """Store the alert and queue its deliveries in one transaction, so an alert never exists
     without them (a worker dying in between leaves neither). None if it fired already."""
@@ -101,14 +108,13 @@ def fire(rule: AlertRule, budget: Budget, current) -> Alert | None:
                 currency=budget.currency,
             )
             title, text = message(alert, budget)
-            url = reverse("budgets:detail", args=[budget.organization.slug, budget.pk])
-            notify(
+            send(
+                budget,
                 rule.channels.select_related("organization"),
                 EVENTS[rule.kind],
                 title,
                 text,
                 payload(alert, budget),
-                url,
             )
     except IntegrityError:
         return None  # already fired in this period (perhaps by another worker just now)

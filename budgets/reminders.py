@@ -12,13 +12,12 @@ import zoneinfo
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
-from django.urls import reverse
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from budgets.alerts import message, payload
+from budgets.alerts import message, payload, send
 from budgets.models import Alert
-from costsite.notify.delivery import notify
+from costsite.notify.models import Channel
 from costsite.periods import local_today
 
 REMIND_EVERY = timedelta(hours=24)
@@ -50,7 +49,10 @@ def due(now) -> list[Alert]:
         )
         .filter(Q(reminded_at__lte=cutoff) | Q(reminded_at__isnull=True, fired_at__lte=cutoff))
         .filter(not_snoozed(now))
-        .select_related("organization", "budget", "rule")
+        .select_related("organization", "budget__organization", "rule")
+        .prefetch_related(
+            Prefetch("rule__channels", Channel.objects.select_related("organization"))
+        )
         .order_by("pk")
     )
     return [
@@ -81,14 +83,14 @@ def remind(alert: Alert, now) -> bool:
         title, text = message(alert, budget)
         zone = zoneinfo.ZoneInfo(alert.organization.time_zone)
         fired = timezone.localtime(alert.fired_at, zone).strftime("%Y-%m-%d %H:%M")
-        notify(
-            alert.rule.channels.select_related("organization"),
+        send(
+            budget,
+            alert.rule.channels.all(),  # prefetched by due()
             EVENT,
             f"Reminder: {title}",
             f"{text} Fired {fired}, not acknowledged yet: acknowledge or snooze it to stop "
             "these reminders.",
             {**payload(alert, budget), "reminder": True, "fired_at": alert.fired_at.isoformat()},
-            reverse("budgets:detail", args=[alert.organization.slug, budget.pk]),
         )
     return True
 
