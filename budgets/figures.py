@@ -19,12 +19,6 @@ def percent_of(amount: Decimal, budget_amount: Decimal) -> float:
     return round(float(amount / budget_amount * 100), 2)
 
 
-def reaches(amount: Decimal, budget_amount: Decimal, percent: Decimal) -> bool:
-    """Whether `amount` is at least `percent` % of `budget_amount`, exactly: 49.996 % does not
-    reach 50 %, as it would once rounded to two places."""
-    return amount * 100 >= percent * budget_amount
-
-
 @dataclass(frozen=True)
 class BudgetFigures:
     period: Span

@@ -13,6 +13,7 @@ from django_q.tasks import async_task
 from carbon.models import CarbonAlert, CarbonBudget, CarbonRecord
 from costsite.notify.delivery import notify
 from costsite.periods import Span, span
+from costsite.thresholds import reaches
 
 
 def emissions(budget: CarbonBudget, now=None) -> tuple[Span, float]:
@@ -44,11 +45,6 @@ def figures(period: Span, kg: float, budget: CarbonBudget) -> dict:
 
 def emitted(budget: CarbonBudget, now=None) -> dict:
     return figures(*emissions(budget, now), budget)
-
-
-def crossed(kg: float, budget: CarbonBudget, percent: int) -> bool:
-    """Whether `kg` reaches `percent` of the limit, compared exactly (79.996 % is not 80 %)."""
-    return kg * 100 >= percent * budget.limit_kg
 
 
 def fire(budget: CarbonBudget, percent: int, shown: dict) -> CarbonAlert | None:
@@ -92,7 +88,7 @@ def evaluate(budget: CarbonBudget, now=None) -> list[CarbonAlert]:
     shown = figures(period, kg, budget)
     fired = []
     for percent in sorted(set(budget.thresholds)):
-        if crossed(kg, budget, percent) and (alert := fire(budget, percent, shown)):
+        if reaches(kg, budget.limit_kg, percent) and (alert := fire(budget, percent, shown)):
             fired.append(alert)
     return fired
 
