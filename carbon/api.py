@@ -30,6 +30,7 @@ from carbon.models import (
     check_thresholds,
 )
 from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, crud_schema
+from costsite.orgs.filters import OrgFilterSet
 from costsite.orgs.models import Team
 from costsite.orgs.roles import FINANCE_WRITERS, READERS, SPEND_WRITERS
 from costsite.orgs.viewsets import (
@@ -229,6 +230,15 @@ def summary_day(params, name: str) -> date | None:
     return day
 
 
+class CarbonRecordFilter(OrgFilterSet):
+    """`?team=&provider=&region=&source=`: the records list's filters here and on the records
+    page; a team is chosen among the organization's own, a bad value is a field error."""
+
+    class Meta:
+        model = CarbonRecord
+        fields = ["team", "provider", "region", "source"]
+
+
 @extend_schema_view(
     list=extend_schema(responses={200: RecordSerializer(many=True), **LIST_ERRORS}),
     retrieve=extend_schema(responses={200: RecordSerializer, **READ_ERRORS}),
@@ -243,7 +253,7 @@ class CarbonRecordViewSet(
     queryset = CarbonRecord.objects.select_related("team")
     serializer_class = RecordSerializer
     write_roles = SPEND_WRITERS
-    filterset_fields = ["team", "provider", "region", "source"]
+    filterset_class = CarbonRecordFilter
 
     @extend_schema(
         request=RecordInput,
@@ -331,7 +341,6 @@ class CarbonRecordViewSet(
 
 
 class CarbonBudgetSerializer(OrgScopedSerializer):
-    limit_kg = serializers.FloatField(min_value=0.001, max_value=1e12)
     thresholds = serializers.ListField(
         child=serializers.IntegerField(min_value=MIN_THRESHOLD, max_value=MAX_THRESHOLD),
         max_length=MAX_THRESHOLDS,

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from carbon.budgets import queue_evaluation
 from carbon.models import CarbonRecord
-from costsite.params import filter_by_text, is_id
 from costsite.periods import day_bounds
 
 
@@ -83,14 +82,3 @@ def totals(records, group_by: str, tz_name: str) -> list[dict]:
         }
         for row in rows
     ]
-
-
-def filtered(records, params):
-    """The records page's rows: by team id, provider, region and source (the API's filters),
-    newest first."""
-    for name in ("provider", "region", "source"):
-        if params.get(name):
-            records = filter_by_text(records, **{name: params[name]})
-    if is_id(params.get("team", "")):
-        records = records.filter(team_id=int(params["team"]))
-    return records.select_related("team").order_by("-started_at", "-pk")

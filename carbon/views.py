@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 from rest_framework.exceptions import ValidationError
 
 from carbon import equivalents, green_regions, records
-from carbon.api import GreenRegionsInput
+from carbon.api import CarbonRecordFilter, GreenRegionsInput
 from carbon.budgets import emitted, queue_evaluation
 from carbon.footprint import FootprintError, compute
 from carbon.forms import CarbonBudgetForm, FootprintForm, GreenRegionsForm
@@ -196,8 +196,10 @@ def budget_delete(request, org_slug, budget_id):
 @require_safe
 def record_list(request, org_slug):
     org, me = org_for_user(request, org_slug)
-    rows = records.filtered(CarbonRecord.objects.for_org(org), request.GET)
-    page, query = paged(request, rows)
+    rows = CarbonRecord.objects.for_org(org).select_related("team").order_by("-started_at", "-pk")
+    found = CarbonRecordFilter(request.GET, queryset=rows, org=org)
+    # A bad filter value is a field error on the page (the API's 400) and matches nothing.
+    page, query = paged(request, found.qs if found.is_valid() else rows.none())
     return render(
         request,
         "carbon/records.html",
@@ -205,6 +207,7 @@ def record_list(request, org_slug):
             "org": org,
             "me": me,
             "records": page,
+            "filter": found,
             "teams": Team.objects.for_org(org),
             "sources": RecordSource.choices,
             "filters": request.GET,
