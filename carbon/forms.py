@@ -2,7 +2,7 @@
 
 from django import forms
 
-from carbon.models import CarbonBudget, check_thresholds
+from carbon.models import CarbonBudget
 from costsite.fields import RowsField
 from costsite.notify.models import Channel
 from costsite.orgs.models import Team
@@ -64,7 +64,6 @@ class CarbonBudgetForm(forms.ModelForm):
     thresholds by check_thresholds, dates by check_supported_day (model field validators) and
     a custom period's dates by check_period (CarbonBudget.clean)."""
 
-    limit_kg = forms.FloatField(min_value=0.001, max_value=1e12, label="Limit (kg CO2e)")
     thresholds = forms.CharField(
         max_length=60,
         required=False,
@@ -100,8 +99,7 @@ class CarbonBudgetForm(forms.ModelForm):
             values = [int(v) for v in self.cleaned_data["thresholds"].split(",") if v.strip()]
         except ValueError as exc:
             raise forms.ValidationError("Whole numbers, comma-separated.") from exc
-        check_thresholds(values)  # as the API and admin do: a repeated one is an error
-        return sorted(values)
+        return sorted(values)  # checked by the model field's check_thresholds, as in API and admin
 
     def save(self, commit=True):
         self.instance.organization = self.organization

@@ -5,6 +5,7 @@ catalogue's regions, so every priced region can be checked for an intensity or a
 """
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from costsite.notify.models import Channel
@@ -150,6 +151,8 @@ class CarbonRecord(models.Model):
         return f"{self.name}: {self.co2e_kg:.3f} kg CO2e"
 
 
+MIN_LIMIT_KG = 0.001
+MAX_LIMIT_KG = 1e12
 MIN_THRESHOLD = 1
 MAX_THRESHOLD = 1000
 MAX_THRESHOLDS = 10
@@ -185,7 +188,10 @@ class CarbonBudget(models.Model):
         Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     name = models.CharField(max_length=120)
-    limit_kg = models.FloatField()
+    limit_kg = models.FloatField(
+        "limit (kg CO2e)",
+        validators=[MinValueValidator(MIN_LIMIT_KG), MaxValueValidator(MAX_LIMIT_KG)],
+    )
     period = models.CharField(max_length=10, choices=Period.choices, default=Period.MONTHLY)
     start = models.DateField(null=True, blank=True, validators=[check_supported_day])
     end = models.DateField(null=True, blank=True, validators=[check_supported_day])

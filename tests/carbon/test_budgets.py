@@ -85,6 +85,21 @@ def test_admin_accepts_whole_percentages(finance_admin, org_a):
     assert CarbonBudget.objects.for_org(org_a).get().thresholds == [80, 100]
 
 
+@pytest.mark.parametrize("limit", ["0", "1e13"])
+def test_the_limit_has_the_same_bounds_in_admin_as_in_the_api_and_pages(
+    finance_admin, org_a, alice, limit
+):
+    response = finance_admin.post(
+        "/admin/carbon/carbonbudget/add/", admin_form("[80]") | {"limit_kg": limit}
+    )
+    assert "limit_kg" in response.context["adminform"].form.errors
+    api = api_client(user=alice).post(
+        "/api/v1/orgs/org-a/carbon/budgets/", {"name": "cb", "limit_kg": limit}, format="json"
+    )
+    assert api.status_code == 400 and "limit_kg" in api.json()
+    assert not CarbonBudget.objects.exists()
+
+
 def test_api_refuses_a_threshold_given_twice(org_a, alice):
     response = api_client(user=alice).post(
         "/api/v1/orgs/org-a/carbon/budgets/",
