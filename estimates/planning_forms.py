@@ -96,21 +96,9 @@ class TrainingRunForm(forms.Form):
         self.fields["team"].queryset = Team.objects.for_org(org)
 
 
-RUN_FIELDS = (
-    "name",
-    "params",
-    "tokens",
-    "flops",
-    "gpu_count",
-    "precision",
-    "gpu_hours",
-    "wall_hours",
-    "cost",
-    "notes",
-)
-
-
 def run_initial(run) -> dict:
-    """A recorded run as the form's initial values (what an edit compares the input against)."""
-    values = {name: getattr(run, name) for name in RUN_FIELDS}
-    return values | {"team": run.team_id, "accelerator": run.accelerator.name}
+    """A recorded run as the form's initial values (what an edit compares the input against):
+    every field of the form, the team by id and the accelerator by name."""
+    related = {"team": run.team_id, "accelerator": run.accelerator.name}
+    fields = [name for name in TrainingRunForm.base_fields if name not in related]
+    return {name: getattr(run, name) for name in fields} | related
