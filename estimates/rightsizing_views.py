@@ -1,13 +1,10 @@
 """Pages: right-sizing recommendations from GPU utilisation, with a CSV upload for operators,
 and the stored samples."""
 
-from datetime import UTC
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from costsite.orgs.access import org_for_user
@@ -139,8 +136,7 @@ def utilization_samples(request, org_slug):
         .order_by("-at", "job", "gpu_index"),
         org=org,
     )
-    with timezone.override(UTC):  # since/until without a zone are UTC, as the page says
-        page, query = paged(request, samples.qs)
+    page, query = paged(request, samples.qs)
     return render(
         request,
         "estimates/utilization.html",

@@ -3,6 +3,7 @@
 from datetime import UTC
 
 import django_filters
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -131,9 +132,19 @@ def check_supported_time(value):
     check_supported_day(value.date())
 
 
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO date-time; one without an offset is UTC (not the server's TIME_ZONE)."""
+
+    def to_python(self, value):
+        with timezone.override(UTC):
+            return super().to_python(value)
+
+
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO date-time compared in UTC: PostgreSQL refuses offsets beyond ±15:59, which
-    ISO 8601 allows (e.g. +21:46)."""
+    """An ISO date-time compared in UTC (one without an offset read as UTC): PostgreSQL refuses
+    offsets beyond ±15:59, which ISO 8601 allows (e.g. +21:46)."""
+
+    field_class = UtcIsoDateTimeField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("validators", [check_supported_time])

@@ -5,7 +5,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
@@ -207,12 +206,8 @@ def ci_plan_page(request, org_slug):
 @require_safe
 def saved_list(request, org_slug):
     org, me = org_for_user(request, org_slug)
-    saved = Paginator(SavedEstimate.objects.for_org(org).select_related("created_by"), 50)
-    return render(
-        request,
-        "estimates/saved_list.html",
-        {"org": org, "me": me, "saved": saved.get_page(request.GET.get("page"))},
-    )
+    saved, _ = paged(request, SavedEstimate.objects.for_org(org).select_related("created_by"))
+    return render(request, "estimates/saved_list.html", {"org": org, "me": me, "saved": saved})
 
 
 @login_required

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -12,6 +11,7 @@ from costsite.notify.forms import ChannelForm
 from costsite.notify.models import Channel, ChannelKind, Delivery, DeliveryStatus
 from costsite.orgs.access import org_for_user
 from costsite.orgs.roles import MANAGERS
+from costsite.paging import paged
 
 
 @login_required
@@ -62,8 +62,7 @@ def channel_detail(request, org_slug, channel_id):
 
 
 def render_detail(request, org, me, channel, form, new_secret=None):
-    log = Paginator(Delivery.objects.for_org(org).filter(channel=channel), 25)
-    page = log.get_page(request.GET.get("page"))
+    page, _ = paged(request, Delivery.objects.for_org(org).filter(channel=channel), per_page=25)
     in_flight = {DeliveryStatus.PENDING, DeliveryStatus.SENDING}
     context = {
         "org": org,
