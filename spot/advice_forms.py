@@ -10,10 +10,10 @@ from estimates.models import Provider
 class AdviceForm(forms.Form):
     provider = forms.ChoiceField(choices=Provider.choices, initial=Provider.AWS, required=False)
     region = forms.CharField(
-        required=False, initial="us-east-1", widget=forms.TextInput(attrs={"list": "region-codes"})
+        required=False, initial="us-east-1", widget=forms.TextInput(attrs={"list": "regions"})
     )
     instance_type = forms.CharField(
-        required=False, widget=forms.TextInput(attrs={"list": "instance-names"})
+        required=False, widget=forms.TextInput(attrs={"list": "instance-types"})
     )
     count = forms.IntegerField(required=False, initial=1, label="Instances")
     hours = forms.FloatField(

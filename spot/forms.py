@@ -20,14 +20,14 @@ class FleetForm(forms.Form):
         help_text="Simulated fleets launch nothing: no cloud account needed, AWS catalogue prices.",
     )
     region = forms.CharField(
-        max_length=40, initial="us-east-1", widget=forms.TextInput(attrs={"list": "region-codes"})
+        max_length=40, initial="us-east-1", widget=forms.TextInput(attrs={"list": "regions"})
     )
     availability_zones = forms.CharField(
         required=False, help_text="Comma-separated, e.g. us-east-1a, us-east-1b (optional)."
     )
     instance_types = forms.CharField(
         required=False,
-        widget=forms.TextInput(attrs={"list": "instance-names"}),
+        widget=forms.TextInput(attrs={"list": "instance-types"}),
         help_text="Comma-separated, in order of preference; or an accelerator.",
     )
     accelerator = forms.CharField(max_length=40, required=False, help_text="e.g. A100, V100")

@@ -39,8 +39,8 @@ class OrgFilterSet(django_filters.FilterSet):
         for spec in self.filters.values():
             if isinstance(spec, ModelChoiceFilter | ModelMultipleChoiceFilter):
                 rows = spec.get_queryset(request)
-                if any(field.name == "organization" for field in rows.model._meta.fields):
-                    spec.queryset = rows.filter(organization=org)
+                if hasattr(rows, "for_org"):  # an organization's rows (TenantQuerySet)
+                    spec.queryset = rows.for_org(org)
 
 
 class OrgFilterBackend(DjangoFilterBackend):

@@ -17,9 +17,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from costsite.orgs.api import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS
-from costsite.orgs.filters import MAX_ID, IdFilter, OrgFilterSet
+from costsite.orgs.filters import IdFilter, OrgFilterSet
 from costsite.orgs.roles import OPERATORS
 from costsite.orgs.viewsets import OrgScopedViewSet
+from costsite.params import MAX_ID
 from spot import idle, idle_rates
 from spot.models import IdleResource, IdleScan
 
